@@ -1,0 +1,453 @@
+/* KVM exits -> WHP exits, and the two completion models reconciled.
+ *
+ * WHP: after an I/O, MMIO or MSR exit the VMM performs the access itself and moves RIP past the
+ * instruction before running again. KVM: depending on the path the access took, the instruction
+ * is either already retired when user space sees the exit (the emulator commits OUT, OUTS and
+ * MMIO writes) or finished by the next KVM_RUN (IN, INS, MMIO reads, MSRs, fast-path OUT).
+ * We always present the WHP view (RIP at the instruction, registers as before it) and make KVM
+ * agree at the next run, without extra ioctls on the hot IN/OUT paths. */
+#include "core/core.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "emu/emu_decode.h"
+
+static void seg_to_whp(const struct kvm_segment *k, WHV_X64_SEGMENT_REGISTER *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->Base = k->base;
+    w->Limit = k->limit;
+    w->Selector = k->selector;
+    w->SegmentType = k->type;
+    w->NonSystemSegment = k->s;
+    w->DescriptorPrivilegeLevel = k->dpl;
+    w->Present = k->present && !k->unusable;
+    w->Available = k->avl;
+    w->Long = k->l;
+    w->Default = k->db;
+    w->Granularity = k->g;
+}
+
+static enum emu_mode cpu_mode(const struct kvm_sregs *s)
+{
+    if ((s->efer & (1u << 10)) && s->cs.l)
+        return EMU_MODE_64;
+    return (s->cr0 & 1) && s->cs.db ? EMU_MODE_32 : EMU_MODE_16;
+}
+
+void exit_fill_context(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
+{
+    const struct kvm_sync_regs *s = &vp->run->s.regs;
+    WHV_VP_EXIT_CONTEXT *c = &ctx->VpContext;
+    c->ExecutionState.Cpl = s->sregs.ss.dpl;
+    c->ExecutionState.Cr0Pe = s->sregs.cr0 & 1;
+    c->ExecutionState.Cr0Am = (s->sregs.cr0 >> 18) & 1;
+    c->ExecutionState.EferLma = (s->sregs.efer >> 10) & 1;
+    c->ExecutionState.InterruptionPending =
+        s->events.interrupt.injected || s->events.exception.injected || s->events.nmi.injected;
+    c->ExecutionState.InterruptShadow = s->events.interrupt.shadow != 0;
+    c->Cr8 = s->sregs.cr8 & 0xf;
+    seg_to_whp(&s->sregs.cs, &c->Cs);
+    c->Rip = s->regs.rip;
+    c->Rflags = s->regs.rflags;
+}
+
+/* Runs KVM just far enough to finish what it owes for the current exit (immediate_exit makes
+ * KVM_RUN return before entering the guest). Further I/O fragments are answered with zeros. */
+static int complete_now(struct whp_vp *vp)
+{
+    struct kvm_run *run = vp->run;
+    int r;
+    run->immediate_exit = 1;
+    for (int i = 0; i < 64; i++) {
+        r = kvm_run(vp->fd);
+        if (r == -EINTR) {
+            r = 0;
+            break;
+        }
+        if (r < 0)
+            break;
+        if (run->exit_reason == KVM_EXIT_MMIO && !run->mmio.is_write)
+            memset(run->mmio.data, 0, sizeof(run->mmio.data));
+        else if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN)
+            memset((uint8_t *)run + run->io.data_offset, 0, (size_t)run->io.size * run->io.count);
+        else if (run->exit_reason != KVM_EXIT_MMIO && run->exit_reason != KVM_EXIT_IO) {
+            r = -EIO;
+            break;
+        }
+    }
+    run->immediate_exit = 0;
+    return r;
+}
+
+/* Brings KVM to the state the VMM left in the register cache before a KVM_RUN. */
+int exit_prepare_run(struct whp_vp *vp)
+{
+    struct kvm_run *run = vp->run;
+    struct kvm_regs *regs = &run->s.regs.regs;
+    enum vp_pending pending = vp->pending;
+    vp->pending = VP_PENDING_NONE;
+
+    if ((pending == VP_PENDING_PIO_IN || pending == VP_PENDING_PIO_OUT) &&
+        regs->rip == vp->pending_rip) {
+        /* The VMM retired the instruction as WHP expects. KVM's fast path sees RIP moved and
+         * drops its completion; its emulator path finishes the IN with the data we hand it,
+         * which is what the VMM put in RAX, and lands on the same RIP. */
+        if (pending == VP_PENDING_PIO_IN)
+            memcpy((uint8_t *)run + run->io.data_offset, &regs->rax, vp->pending_size);
+        run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+        return 0;
+    }
+    if (pending == VP_PENDING_PIO_IN || pending == VP_PENDING_PIO_OUT) {
+        /* Anything else (re-execute, inject, jump): let KVM finish, then restore the VMM's view. */
+        struct kvm_sync_regs want = run->s.regs;
+        uint64_t dirty = run->kvm_dirty_regs;
+        run->kvm_dirty_regs = 0;
+        int r = complete_now(vp);
+        run->s.regs = want;
+        run->kvm_dirty_regs = dirty | KVM_SYNC_X86_REGS;
+        return r;
+    }
+    if (pending == VP_PENDING_RESTORE && !(run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) {
+        run->s.regs.regs = vp->saved;
+        run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+    }
+    return 0;
+}
+
+/* ---- instruction bytes ---- */
+
+static uint64_t linear_rip(const struct kvm_sregs *s, uint64_t rip)
+{
+    return cpu_mode(s) == EMU_MODE_64 ? rip : s->cs.base + (rip & 0xffffffffull);
+}
+
+static size_t fetch(struct whp_vp *vp, uint64_t rip, uint8_t *buf, size_t len)
+{
+    memset(buf, 0, len);
+    return vp_read_gva(vp, linear_rip(&vp->run->s.regs.sregs, rip), buf, len);
+}
+
+static bool is_io(const struct emu_insn *in, bool out, bool string, unsigned size, uint16_t port,
+                  uint64_t rdx)
+{
+    uint8_t op = string ? (out ? EMU_OP_OUTS : EMU_OP_INS) : (out ? EMU_OP_OUT : EMU_OP_IN);
+    if (in->op != op || in->size != size)
+        return false;
+    return string || (in->has_imm ? in->imm == port : (uint16_t)rdx == port);
+}
+
+/* Finds an I/O instruction that ends exactly at `end`: the start, or 0 when there is none. */
+static uint64_t find_io_before(struct whp_vp *vp, uint64_t end, bool out, bool string,
+                               unsigned size, uint16_t port)
+{
+    uint8_t b[EMU_MAX_INSN_LEN];
+    enum emu_mode mode = cpu_mode(&vp->run->s.regs.sregs);
+    for (unsigned n = 1; n <= EMU_MAX_INSN_LEN && n <= end; n++) {
+        struct emu_insn in;
+        if (fetch(vp, end - n, b, n) == n && emu_decode(b, n, mode, &in) == 0 && in.len == n &&
+            is_io(&in, out, string, size, port, vp->run->s.regs.regs.rdx))
+            return end - n;
+    }
+    return 0;
+}
+
+static void fill_bytes(struct whp_vp *vp, uint64_t rip, UINT8 *count, UINT8 bytes[16])
+{
+    *count = (UINT8)fetch(vp, rip, bytes, 16);
+}
+
+/* ---- port I/O ---- */
+
+static uint64_t mask_of(unsigned bytes)
+{
+    return bytes >= 8 ? ~0ull : (1ull << (bytes * 8)) - 1;
+}
+
+static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
+{
+    struct kvm_run *run = vp->run;
+    struct kvm_regs *regs = &run->s.regs.regs;
+    bool out = run->io.direction == KVM_EXIT_IO_OUT;
+    unsigned size = run->io.size;
+    uint16_t port = run->io.port;
+    enum emu_mode mode = cpu_mode(&run->s.regs.sregs);
+    uint8_t b[16];
+    struct emu_insn at;
+    size_t n = fetch(vp, regs->rip, b, sizeof(b));
+    bool string = run->io.count > 1;
+    bool fwd = n && emu_decode(b, n, mode, &at) == 0 &&
+               (is_io(&at, out, false, size, port, regs->rdx) ||
+                (is_io(&at, out, true, size, port, regs->rdx) && (string = true)));
+    uint64_t start = regs->rip, len = fwd ? at.len : 0;
+
+    if (string) {
+        /* String I/O always runs in KVM's emulator. OUTS is committed one batch at a time
+         * (RSI, RCX and possibly RIP already moved); INS still owes the data. Present the
+         * state before the instruction so the VMM's emulator replays the whole batch. */
+        if (out) {
+            uint64_t back = fwd ? 0 : find_io_before(vp, regs->rip, true, true, size, port);
+            if (!fwd && back) {
+                start = back;
+                len = regs->rip - back;
+                fetch(vp, start, b, sizeof(b));
+                emu_decode(b, sizeof(b), mode, &at);
+            }
+            uint64_t amask = mask_of(fwd || back ? at.addr_size : 8);
+            uint64_t bytes = (uint64_t)run->io.count * size;
+            bool down = regs->rflags & (1u << 10);
+            regs->rsi = (regs->rsi & ~amask) | ((regs->rsi + (down ? bytes : -bytes)) & amask);
+            if ((fwd || back) && at.rep)
+                regs->rcx = (regs->rcx & ~amask) | ((regs->rcx + run->io.count) & amask);
+            regs->rip = start;
+            run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+        } else {
+            vp->saved = *regs;
+            int r = complete_now(vp);
+            if (r < 0)
+                return hr_from_errno(r);
+            vp->pending = VP_PENDING_RESTORE;
+            run->s.regs.regs = vp->saved;
+        }
+    } else if (!out) {
+        vp->pending = VP_PENDING_PIO_IN;
+        vp->pending_size = (uint8_t)size;
+    } else {
+        uint64_t back = find_io_before(vp, regs->rip, true, false, size, port);
+        bool after;
+        if (fwd != (back != 0)) {
+            after = back != 0;
+        } else {
+            /* Ambiguous (say, two identical OUTs in a row): ask KVM whether it still owes
+             * the instruction. */
+            struct kvm_regs before = *regs;
+            int r = complete_now(vp);
+            if (r < 0)
+                return hr_from_errno(r);
+            after = run->s.regs.regs.rip == before.rip;
+            if (!after)
+                len = run->s.regs.regs.rip - before.rip;
+            run->s.regs.regs = before;
+            run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+        }
+        if (after) {
+            len = back ? regs->rip - back : 0;
+            start = regs->rip - len;
+            regs->rip = start;
+            run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+        } else if (vp->pending == VP_PENDING_NONE && !(run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) {
+            vp->pending = VP_PENDING_PIO_OUT;
+        }
+    }
+    vp->pending_rip = start + len;
+
+    exit_fill_context(vp, ctx);
+    ctx->ExitReason = WHvRunVpExitReasonX64IoPortAccess;
+    ctx->VpContext.InstructionLength = (UINT8)len;
+    WHV_X64_IO_PORT_ACCESS_CONTEXT *io = &ctx->IoPortAccess;
+    fill_bytes(vp, start, &io->InstructionByteCount, io->InstructionBytes);
+    if (len && io->InstructionByteCount > len)
+        io->InstructionByteCount = (UINT8)len;
+    io->AccessInfo.IsWrite = out;
+    io->AccessInfo.AccessSize = size;
+    io->AccessInfo.StringOp = string;
+    io->AccessInfo.RepPrefix = string && fwd && at.rep;
+    io->PortNumber = port;
+    io->Rax = regs->rax;
+    io->Rcx = regs->rcx;
+    io->Rsi = regs->rsi;
+    io->Rdi = regs->rdi;
+    seg_to_whp(&run->s.regs.sregs.ds, &io->Ds);
+    seg_to_whp(&run->s.regs.sregs.es, &io->Es);
+    return S_OK;
+}
+
+/* ---- MMIO ---- */
+
+/* A store that ends at `end`, writes `len` bytes at the exit's GPA and (where the source is a
+ * register or an immediate) wrote `data`: the shortest such decode, or 0. */
+static uint64_t find_store_before(struct whp_vp *vp, uint64_t end, unsigned len, uint64_t data)
+{
+    const struct kvm_regs *r = &vp->run->s.regs.regs;
+    const uint64_t *gpr = (const uint64_t *)&r->rax;
+    static const uint8_t gpr_order[16] = {0, 2, 3, 1, 6, 7, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15};
+    enum emu_mode mode = cpu_mode(&vp->run->s.regs.sregs);
+    uint8_t b[EMU_MAX_INSN_LEN];
+    for (unsigned n = 1; n <= EMU_MAX_INSN_LEN && n <= end; n++) {
+        struct emu_insn in;
+        if (fetch(vp, end - n, b, n) != n || emu_decode(b, n, mode, &in) != 0 || in.len != n)
+            continue;
+        if (!in.has_mem || !in.mem_dst || in.size != len || in.op == EMU_OP_CMP ||
+            in.op == EMU_OP_TEST)
+            continue;
+        if (in.op == EMU_OP_MOV) {
+            /* kvm_regs order is rax rbx rcx rdx rsi rdi rsp rbp r8..r15 */
+            uint64_t v = in.has_imm ? in.imm : gpr[gpr_order[in.reg]] >> in.reg_shift;
+            if ((v & mask_of(len)) != (data & mask_of(len)))
+                continue;
+        }
+        return end - n;
+    }
+    return 0;
+}
+
+static HRESULT mmio_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
+{
+    struct kvm_run *run = vp->run;
+    struct kvm_regs *regs = &run->s.regs.regs;
+    uint64_t start = regs->rip, len = 0;
+    bool write = run->mmio.is_write;
+    uint64_t gpa = run->mmio.phys_addr;
+
+    if (write) {
+        /* KVM's emulator retired the store before exiting: find where it started. */
+        uint64_t data = 0;
+        memcpy(&data, run->mmio.data, run->mmio.len > 8 ? 8 : run->mmio.len);
+        uint64_t back = find_store_before(vp, regs->rip, run->mmio.len, data);
+        if (back) {
+            start = back;
+            len = regs->rip - back;
+            regs->rip = start;
+            run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+        }
+    } else {
+        /* The load is still owed: finish it with dummy data now, so nothing KVM writes later
+         * can overwrite the VMM's emulation, and restore the registers at the next run. */
+        vp->saved = *regs;
+        int r = complete_now(vp);
+        if (r < 0)
+            return hr_from_errno(r);
+        if (run->s.regs.regs.rip != vp->saved.rip)
+            len = run->s.regs.regs.rip - vp->saved.rip;
+        run->s.regs.regs = vp->saved;
+        vp->pending = VP_PENDING_RESTORE;
+    }
+    exit_fill_context(vp, ctx);
+    ctx->ExitReason = WHvRunVpExitReasonMemoryAccess;
+    ctx->VpContext.InstructionLength = (UINT8)len;
+    WHV_MEMORY_ACCESS_CONTEXT *m = &ctx->MemoryAccess;
+    fill_bytes(vp, start, &m->InstructionByteCount, m->InstructionBytes);
+    m->AccessInfo.AccessType = write ? WHvMemoryAccessWrite : WHvMemoryAccessRead;
+    m->AccessInfo.GpaUnmapped = mem_flags(&vp->part->mem, gpa) == 0;
+    m->AccessInfo.GvaValid = 0;
+    m->Gpa = gpa;
+    return S_OK;
+}
+
+/* ---- MSRs ---- */
+
+static bool msr_wanted(struct whp_vp *vp, uint8_t reason)
+{
+    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = vp->part->extended_exits};
+    WHV_X64_MSR_EXIT_BITMAP b = {.AsUINT64 = vp->part->msr_exit_bitmap};
+    if (!e.X64MsrExit)
+        return false;
+    return reason == KVM_MSR_EXIT_REASON_FILTER || b.UnhandledMsrs;
+}
+
+static HRESULT msr_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *again)
+{
+    struct kvm_run *run = vp->run;
+    bool write = run->exit_reason == KVM_EXIT_X86_WRMSR;
+    if (!msr_wanted(vp, run->msr.reason)) {
+        run->msr.error = 1; /* #GP, as on hardware without the MSR */
+        *again = true;
+        return S_OK;
+    }
+    /* KVM finishes RDMSR/WRMSR at the next run (data in, RIP + 2) regardless of what the VMM
+     * did: finish it now and keep the WHP view (RIP at the instruction) in the cache. */
+    struct kvm_regs before = run->s.regs.regs;
+    uint32_t index = run->msr.index;
+    run->msr.error = 0;
+    run->msr.data = 0;
+    int r = complete_now(vp);
+    if (r < 0)
+        return hr_from_errno(r);
+    run->s.regs.regs = before;
+    run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+
+    exit_fill_context(vp, ctx);
+    ctx->ExitReason = WHvRunVpExitReasonX64MsrAccess;
+    ctx->VpContext.InstructionLength = 2;
+    ctx->MsrAccess.AccessInfo.IsWrite = write;
+    ctx->MsrAccess.MsrNumber = index;
+    ctx->MsrAccess.Rax = before.rax;
+    ctx->MsrAccess.Rdx = before.rdx;
+    return S_OK;
+}
+
+/* ---- the rest ---- */
+
+static HRESULT exception_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
+{
+    struct kvm_run *run = vp->run;
+    exit_fill_context(vp, ctx);
+    ctx->ExitReason = WHvRunVpExitReasonException;
+    WHV_VP_EXCEPTION_CONTEXT *e = &ctx->VpException;
+    fill_bytes(vp, run->s.regs.regs.rip, &e->InstructionByteCount, e->InstructionBytes);
+    e->ExceptionType = (UINT8)run->debug.arch.exception;
+    e->ExceptionInfo.SoftwareException = e->ExceptionType == WHvX64ExceptionTypeBreakpointTrap;
+    if (e->ExceptionType == WHvX64ExceptionTypeBreakpointTrap)
+        ctx->VpContext.InstructionLength = 1; /* int3 */
+    return S_OK;
+}
+
+HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *again)
+{
+    struct kvm_run *run = vp->run;
+    *again = false;
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO:
+        return io_exit(vp, ctx);
+    case KVM_EXIT_MMIO:
+        return mmio_exit(vp, ctx);
+    case KVM_EXIT_X86_RDMSR:
+    case KVM_EXIT_X86_WRMSR:
+        return msr_exit(vp, ctx, again);
+    case KVM_EXIT_DEBUG:
+        return exception_exit(vp, ctx);
+    case KVM_EXIT_INTR:
+        *again = true;
+        return S_OK;
+    }
+    exit_fill_context(vp, ctx);
+    switch (run->exit_reason) {
+    case KVM_EXIT_HLT: /* RIP is already past the HLT */
+        ctx->ExitReason = WHvRunVpExitReasonX64Halt;
+        break;
+    case KVM_EXIT_SHUTDOWN:
+        ctx->ExitReason = WHvRunVpExitReasonUnrecoverableException;
+        break;
+    case KVM_EXIT_FAIL_ENTRY:
+        ctx->ExitReason = WHvRunVpExitReasonInvalidVpRegisterValue;
+        break;
+    case KVM_EXIT_IRQ_WINDOW_OPEN:
+        ctx->ExitReason = WHvRunVpExitReasonX64InterruptWindow;
+        ctx->InterruptWindow.DeliverableType = WHvX64PendingInterrupt;
+        break;
+    case KVM_EXIT_INTERNAL_ERROR: {
+        /* Usually KVM's emulator meeting an instruction it cannot do, or a fetch from
+         * memory that is not RAM. */
+        uint8_t b;
+        if (fetch(vp, run->s.regs.regs.rip, &b, 1) == 0) {
+            ctx->ExitReason = WHvRunVpExitReasonMemoryAccess;
+            ctx->MemoryAccess.AccessInfo.AccessType = WHvMemoryAccessExecute;
+            ctx->MemoryAccess.AccessInfo.GpaUnmapped = 1;
+            ctx->MemoryAccess.AccessInfo.GvaValid = 1;
+            ctx->MemoryAccess.Gva = linear_rip(&run->s.regs.sregs, run->s.regs.regs.rip);
+        } else {
+            ctx->ExitReason = WHvRunVpExitReasonUnsupportedFeature;
+            ctx->UnsupportedFeature.FeatureCode = WHvUnsupportedFeatureIntercept;
+            ctx->UnsupportedFeature.FeatureParameter = run->internal.suberror;
+        }
+        break;
+    }
+    default:
+        ctx->ExitReason = WHvRunVpExitReasonUnsupportedFeature;
+        ctx->UnsupportedFeature.FeatureCode = WHvUnsupportedFeatureIntercept;
+        ctx->UnsupportedFeature.FeatureParameter = run->exit_reason;
+        break;
+    }
+    return S_OK;
+}

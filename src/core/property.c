@@ -1,0 +1,430 @@
+/* WHvGetCapability and the partition properties: what this host can do, what the VMM asked
+ * for, and how the exit-related properties become KVM configuration (user-space MSR exits,
+ * the MSR filter, guest debug for exception exits). */
+#include "core/core.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Exits that really work on KVM. There is no user-space CPUID or RDTSC exit in KVM, and only
+ * #BP can be intercepted (KVM_GUESTDBG_USE_SW_BP), so nothing else is advertised. */
+static uint64_t supported_exits(void)
+{
+    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = 0};
+    e.X64MsrExit = kvm_check(-1, KVM_CAP_X86_USER_SPACE_MSR) && kvm_check(-1, KVM_CAP_X86_MSR_FILTER);
+    e.ExceptionExit = kvm_check(-1, KVM_CAP_SET_GUEST_DEBUG) != 0;
+    return e.AsUINT64;
+}
+
+#define SUPPORTED_EXCEPTIONS (1ull << WHvX64ExceptionTypeBreakpointTrap)
+
+static uint64_t supported_msr_exits(void)
+{
+    WHV_X64_MSR_EXIT_BITMAP b = {.AsUINT64 = 0};
+    if (!(supported_exits() & (WHV_EXTENDED_VM_EXITS){.X64MsrExit = 1}.AsUINT64))
+        return 0;
+    b.UnhandledMsrs = b.TscMsrWrite = b.TscMsrRead = b.ApicBaseMsrWrite = 1;
+    b.MiscEnableMsrRead = b.McUpdatePatchLevelMsrRead = 1;
+    return b.AsUINT64;
+}
+
+static uint32_t processor_vendor(void)
+{
+    const struct kvm_cpuid_entry2 *e = kvm_cpuid_find(kvm_supported_cpuid(), 0, 0);
+    if (e && e->ebx == 0x68747541) /* "Auth" */
+        return WHvProcessorVendorAmd;
+    if (e && e->ebx == 0x6f677948) /* "Hygo" */
+        return WHvProcessorVendorHygon;
+    return WHvProcessorVendorIntel;
+}
+
+static uint32_t clflush_size(void)
+{
+    const struct kvm_cpuid_entry2 *e = kvm_cpuid_find(kvm_supported_cpuid(), 1, 0);
+    return e ? ((e->ebx >> 8) & 0xff) * 8 : 64;
+}
+
+/* Copies a result to the caller's buffer with the WHP size rules. */
+static HRESULT put(void *buf, UINT32 size, UINT32 *written, const void *val, UINT32 len)
+{
+    if (written)
+        *written = len;
+    if (size < len || (len && !buf))
+        return WHV_E_INSUFFICIENT_BUFFER;
+    if (len)
+        memcpy(buf, val, len);
+    return S_OK;
+}
+
+HRESULT WINAPI WHvGetCapability(WHV_CAPABILITY_CODE CapabilityCode, VOID *CapabilityBuffer,
+                                UINT32 CapabilityBufferSizeInBytes, UINT32 *WrittenSizeInBytes)
+{
+    WHV_CAPABILITY c;
+    memset(&c, 0, sizeof(c));
+    UINT32 len = sizeof(UINT64);
+    bool kvm = kvm_system_fd() >= 0;
+
+    switch (CapabilityCode) {
+    case WHvCapabilityCodeHypervisorPresent:
+        c.HypervisorPresent = kvm;
+        len = sizeof(BOOL);
+        break;
+    case WHvCapabilityCodeFeatures:
+        c.Features.PartialUnmap = 1;
+        c.Features.LocalApicEmulation = kvm && kvm_check(-1, KVM_CAP_SPLIT_IRQCHIP);
+        break;
+    case WHvCapabilityCodeExtendedVmExits:
+        c.ExtendedVmExits.AsUINT64 = kvm ? supported_exits() : 0;
+        break;
+    case WHvCapabilityCodeExceptionExitBitmap:
+        c.ExceptionExitBitmap = kvm ? SUPPORTED_EXCEPTIONS : 0;
+        break;
+    case WHvCapabilityCodeX64MsrExitBitmap:
+        c.X64MsrExitBitmap.AsUINT64 = kvm ? supported_msr_exits() : 0;
+        break;
+    case WHvCapabilityCodeProcessorVendor:
+        c.ProcessorVendor = processor_vendor();
+        len = sizeof(UINT32);
+        break;
+    case WHvCapabilityCodeProcessorFeatures:
+        c.ProcessorFeatures.AsUINT64 = cpu_host_features(0);
+        break;
+    case WHvCapabilityCodeProcessorClFlushSize:
+        c.ProcessorClFlushSize = (UINT8)clflush_size();
+        len = sizeof(UINT8);
+        break;
+    case WHvCapabilityCodeProcessorClockFrequency: {
+        int khz = kvm ? kvm_ioctl(kvm_system_fd(), KVM_GET_TSC_KHZ, NULL) : -ENODEV;
+        c.ProcessorClockFrequency = khz > 0 ? (uint64_t)khz * 1000 : 0;
+        break;
+    }
+    case WHvCapabilityCodeInterruptClockFrequency:
+        c.InterruptClockFrequency = 1000000000ull;
+        break;
+    case WHvCapabilityCodeProcessorFeaturesBanks:
+        c.ProcessorFeaturesBanks.BanksCount = WHV_PROCESSOR_FEATURES_BANKS_COUNT;
+        c.ProcessorFeaturesBanks.AsUINT64[0] = cpu_host_features(0);
+        c.ProcessorFeaturesBanks.AsUINT64[1] = cpu_host_features(1);
+        len = sizeof(c.ProcessorFeaturesBanks);
+        break;
+    case WHvCapabilityCodeSyntheticProcessorFeaturesBanks:
+        /* No synthetic (Hyper-V) feature is implemented yet: an honest empty bank. */
+        c.SyntheticProcessorFeaturesBanks.BanksCount = WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT;
+        len = sizeof(c.SyntheticProcessorFeaturesBanks);
+        break;
+    case WHvCapabilityCodePhysicalAddressWidth:
+        c.PhysicalAddressWidth = cpu_phys_bits();
+        len = sizeof(UINT32);
+        break;
+    default:
+        return WHV_E_UNKNOWN_CAPABILITY;
+    }
+    return put(CapabilityBuffer, CapabilityBufferSizeInBytes, WrittenSizeInBytes, &c, len);
+}
+
+/* ---- exit configuration ---- */
+
+static int set_msr_filter(struct whp_partition *p, WHV_X64_MSR_EXIT_BITMAP b)
+{
+    static uint8_t deny[1]; /* a one-MSR bitmap whose bit is 0: the access exits */
+    struct kvm_msr_filter f = {.flags = KVM_MSR_FILTER_DEFAULT_ALLOW};
+    unsigned n = 0;
+#define RANGE(op, msr) f.ranges[n++] = (struct kvm_msr_filter_range){.flags = op, .nmsrs = 1, .base = msr, .bitmap = deny}
+    if (b.TscMsrRead)
+        RANGE(KVM_MSR_FILTER_READ, 0x10);
+    if (b.TscMsrWrite)
+        RANGE(KVM_MSR_FILTER_WRITE, 0x10);
+    if (b.ApicBaseMsrWrite)
+        RANGE(KVM_MSR_FILTER_WRITE, 0x1b);
+    if (b.MiscEnableMsrRead)
+        RANGE(KVM_MSR_FILTER_READ, 0x1a0);
+    if (b.McUpdatePatchLevelMsrRead)
+        RANGE(KVM_MSR_FILTER_READ, 0x8b);
+#undef RANGE
+    return kvm_ioctl(p->vm_fd, KVM_X86_SET_MSR_FILTER, &f);
+}
+
+static int set_guest_debug(struct whp_partition *p, struct whp_vp *vp)
+{
+    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = p->extended_exits};
+    struct kvm_guest_debug d = {0};
+    if (e.ExceptionExit && (p->exception_bitmap & SUPPORTED_EXCEPTIONS))
+        d.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
+    (void)p;
+    return kvm_ioctl(vp->fd, KVM_SET_GUEST_DEBUG, &d);
+}
+
+int prop_apply_vp(struct whp_partition *p, struct whp_vp *vp)
+{
+    return set_guest_debug(p, vp);
+}
+
+/* Called with p->lock held once the partition is set up. */
+HRESULT prop_apply_exits(struct whp_partition *p)
+{
+    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = p->extended_exits};
+    WHV_X64_MSR_EXIT_BITMAP b = {.AsUINT64 = e.X64MsrExit ? p->msr_exit_bitmap : 0};
+    uint32_t mask = b.UnhandledMsrs ? KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_INVAL : 0;
+    if (b.AsUINT64 & ~1ull)
+        mask |= KVM_MSR_EXIT_REASON_FILTER;
+    int r = 0;
+    if (supported_msr_exits()) {
+        r = kvm_enable_cap(p->vm_fd, KVM_CAP_X86_USER_SPACE_MSR, mask, 0);
+        if (r == 0)
+            r = set_msr_filter(p, b);
+    }
+    for (uint32_t i = 0; r == 0 && i < p->processor_count; i++)
+        if (p->vps[i] && atomic_load(&p->vps[i]->exists))
+            r = set_guest_debug(p, p->vps[i]);
+    return hr_from_errno(r);
+}
+
+/* ---- properties ---- */
+
+static bool before_setup_only(WHV_PARTITION_PROPERTY_CODE code)
+{
+    switch (code) {
+    case WHvPartitionPropertyCodeExtendedVmExits:
+    case WHvPartitionPropertyCodeExceptionExitBitmap:
+    case WHvPartitionPropertyCodeX64MsrExitBitmap:
+    case WHvPartitionPropertyCodeCpuidExitList:
+    case WHvPartitionPropertyCodeReferenceTime:
+        return false;
+    default:
+        return true;
+    }
+}
+
+static HRESULT copy_list(void **dst, uint32_t *count, const void *src, UINT32 size, size_t elem)
+{
+    if (size % elem)
+        return E_INVALIDARG;
+    void *copy = NULL;
+    if (size) {
+        copy = malloc(size);
+        if (!copy)
+            return E_OUTOFMEMORY;
+        memcpy(copy, src, size);
+    }
+    free(*dst);
+    *dst = copy;
+    *count = (uint32_t)(size / elem);
+    return S_OK;
+}
+
+static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE code,
+                            const void *buf, UINT32 size)
+{
+    WHV_PARTITION_PROPERTY v;
+    memset(&v, 0, sizeof(v));
+    UINT32 fixed = 0;
+    switch (code) {
+    case WHvPartitionPropertyCodeProcessorCount:
+    case WHvPartitionPropertyCodeLocalApicEmulationMode:
+        fixed = sizeof(UINT32);
+        break;
+    case WHvPartitionPropertyCodeProcessorFeaturesBanks:
+        fixed = sizeof(WHV_PROCESSOR_FEATURES_BANKS);
+        break;
+    case WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks:
+        fixed = sizeof(WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS);
+        break;
+    case WHvPartitionPropertyCodeCpuidExitList:
+    case WHvPartitionPropertyCodeCpuidResultList:
+        break;
+    default:
+        fixed = sizeof(UINT64);
+        break;
+    }
+    if (fixed && size != fixed)
+        return E_INVALIDARG;
+    if (fixed)
+        memcpy(&v, buf, size);
+
+    switch (code) {
+    case WHvPartitionPropertyCodeProcessorCount: {
+        int max = kvm_check(-1, KVM_CAP_MAX_VCPUS);
+        if (v.ProcessorCount == 0 || v.ProcessorCount > (UINT32)(max > 0 ? max : 1))
+            return E_INVALIDARG;
+        p->processor_count = v.ProcessorCount;
+        return S_OK;
+    }
+    case WHvPartitionPropertyCodeLocalApicEmulationMode:
+        if (v.LocalApicEmulationMode > WHvX64LocalApicEmulationModeX2Apic)
+            return E_INVALIDARG;
+        if (v.LocalApicEmulationMode != WHvX64LocalApicEmulationModeNone &&
+            !kvm_check(-1, KVM_CAP_SPLIT_IRQCHIP))
+            return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
+        p->apic_mode = v.LocalApicEmulationMode;
+        return S_OK;
+    case WHvPartitionPropertyCodeExtendedVmExits:
+        if (v.ExtendedVmExits.AsUINT64 & ~supported_exits())
+            return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
+        p->extended_exits = v.ExtendedVmExits.AsUINT64;
+        return p->setup ? prop_apply_exits(p) : S_OK;
+    case WHvPartitionPropertyCodeExceptionExitBitmap:
+        if (v.ExceptionExitBitmap & ~SUPPORTED_EXCEPTIONS)
+            return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
+        p->exception_bitmap = v.ExceptionExitBitmap;
+        return p->setup ? prop_apply_exits(p) : S_OK;
+    case WHvPartitionPropertyCodeX64MsrExitBitmap:
+        if (v.X64MsrExitBitmap.AsUINT64 & ~supported_msr_exits())
+            return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
+        p->msr_exit_bitmap = v.X64MsrExitBitmap.AsUINT64;
+        return p->setup ? prop_apply_exits(p) : S_OK;
+    case WHvPartitionPropertyCodeCpuidExitList:
+        return copy_list((void **)&p->cpuid_exits, &p->cpuid_exit_count, buf, size,
+                         sizeof(UINT32));
+    case WHvPartitionPropertyCodeCpuidResultList:
+        return copy_list((void **)&p->cpuid_results, &p->cpuid_result_count, buf, size,
+                         sizeof(WHV_X64_CPUID_RESULT));
+    case WHvPartitionPropertyCodeProcessorFeatures:
+        if (v.ProcessorFeatures.AsUINT64 & ~cpu_host_features(0))
+            return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG;
+        p->features[0] = v.ProcessorFeatures.AsUINT64;
+        return S_OK;
+    case WHvPartitionPropertyCodeProcessorFeaturesBanks:
+        if (v.ProcessorFeaturesBanks.BanksCount != WHV_PROCESSOR_FEATURES_BANKS_COUNT)
+            return E_INVALIDARG;
+        if ((v.ProcessorFeaturesBanks.AsUINT64[0] & ~cpu_host_features(0)) ||
+            (v.ProcessorFeaturesBanks.AsUINT64[1] & ~cpu_host_features(1)))
+            return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG;
+        p->features[0] = v.ProcessorFeaturesBanks.AsUINT64[0];
+        p->features[1] = v.ProcessorFeaturesBanks.AsUINT64[1];
+        return S_OK;
+    case WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks:
+        if (v.SyntheticProcessorFeaturesBanks.BanksCount != WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT)
+            return E_INVALIDARG;
+        if (v.SyntheticProcessorFeaturesBanks.AsUINT64[0])
+            return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG; /* nothing synthetic is implemented yet */
+        p->synthetic_features = 0;
+        return S_OK;
+    case WHvPartitionPropertyCodeProcessorClockFrequency:
+        /* KVM here cannot scale the TSC (no KVM_CAP_TSC_CONTROL): only the host rate works. */
+        if (v.ProcessorClockFrequency != p->tsc_hz)
+            return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG;
+        return S_OK;
+    case WHvPartitionPropertyCodeInterruptClockFrequency:
+        if (v.InterruptClockFrequency == 0 || 1000000000ull % v.InterruptClockFrequency ||
+            (v.InterruptClockFrequency != 1000000000ull && !kvm_check(-1, 232)))
+            return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG;
+        p->apic_hz = v.InterruptClockFrequency;
+        return S_OK;
+    case WHvPartitionPropertyCodeReferenceTime: {
+        /* Partition reference time counts 100 ns units; kvmclock counts nanoseconds. */
+        struct kvm_clock_data d = {.clock = v.ReferenceTime * 100};
+        return hr_from_errno(kvm_ioctl(p->vm_fd, KVM_SET_CLOCK, &d));
+    }
+    default:
+        return WHV_E_UNKNOWN_PROPERTY;
+    }
+}
+
+HRESULT WINAPI WHvSetPartitionProperty(WHV_PARTITION_HANDLE Partition,
+                                       WHV_PARTITION_PROPERTY_CODE PropertyCode,
+                                       const VOID *PropertyBuffer, UINT32 PropertyBufferSizeInBytes)
+{
+    struct whp_partition *p = part_get(Partition);
+    if (!p)
+        return E_HANDLE;
+    HRESULT hr;
+    pthread_mutex_lock(&p->lock);
+    if (!PropertyBuffer && PropertyBufferSizeInBytes)
+        hr = E_POINTER;
+    else if (!PropertyBuffer && PropertyCode != WHvPartitionPropertyCodeCpuidExitList &&
+             PropertyCode != WHvPartitionPropertyCodeCpuidResultList)
+        hr = E_POINTER;
+    else if (p->setup && before_setup_only(PropertyCode))
+        hr = WHV_E_INVALID_PARTITION_CONFIG;
+    else if (!p->setup && PropertyCode == WHvPartitionPropertyCodeReferenceTime)
+        hr = WHV_E_INVALID_PARTITION_CONFIG;
+    else
+        hr = set_property(p, PropertyCode, PropertyBuffer, PropertyBufferSizeInBytes);
+    pthread_mutex_unlock(&p->lock);
+    part_put(p);
+    return hr;
+}
+
+HRESULT WINAPI WHvGetPartitionProperty(WHV_PARTITION_HANDLE Partition,
+                                       WHV_PARTITION_PROPERTY_CODE PropertyCode,
+                                       VOID *PropertyBuffer, UINT32 PropertyBufferSizeInBytes,
+                                       UINT32 *WrittenSizeInBytes)
+{
+    struct whp_partition *p = part_get(Partition);
+    if (!p)
+        return E_HANDLE;
+    WHV_PARTITION_PROPERTY v;
+    memset(&v, 0, sizeof(v));
+    UINT32 len = sizeof(UINT64);
+    const void *src = &v;
+    HRESULT hr = S_OK;
+    pthread_mutex_lock(&p->lock);
+    switch (PropertyCode) {
+    case WHvPartitionPropertyCodeProcessorCount:
+        v.ProcessorCount = p->processor_count;
+        len = sizeof(UINT32);
+        break;
+    case WHvPartitionPropertyCodeLocalApicEmulationMode:
+        v.LocalApicEmulationMode = p->apic_mode;
+        len = sizeof(UINT32);
+        break;
+    case WHvPartitionPropertyCodeExtendedVmExits:
+        v.ExtendedVmExits.AsUINT64 = p->extended_exits;
+        break;
+    case WHvPartitionPropertyCodeExceptionExitBitmap:
+        v.ExceptionExitBitmap = p->exception_bitmap;
+        break;
+    case WHvPartitionPropertyCodeX64MsrExitBitmap:
+        v.X64MsrExitBitmap.AsUINT64 = p->msr_exit_bitmap;
+        break;
+    case WHvPartitionPropertyCodeCpuidExitList:
+        src = p->cpuid_exits;
+        len = p->cpuid_exit_count * sizeof(UINT32);
+        break;
+    case WHvPartitionPropertyCodeCpuidResultList:
+        src = p->cpuid_results;
+        len = p->cpuid_result_count * sizeof(WHV_X64_CPUID_RESULT);
+        break;
+    case WHvPartitionPropertyCodeProcessorFeatures:
+        v.ProcessorFeatures.AsUINT64 = p->features[0];
+        break;
+    case WHvPartitionPropertyCodeProcessorFeaturesBanks:
+        v.ProcessorFeaturesBanks.BanksCount = WHV_PROCESSOR_FEATURES_BANKS_COUNT;
+        v.ProcessorFeaturesBanks.AsUINT64[0] = p->features[0];
+        v.ProcessorFeaturesBanks.AsUINT64[1] = p->features[1];
+        len = sizeof(v.ProcessorFeaturesBanks);
+        break;
+    case WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks:
+        v.SyntheticProcessorFeaturesBanks.BanksCount = WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT;
+        v.SyntheticProcessorFeaturesBanks.AsUINT64[0] = p->synthetic_features;
+        len = sizeof(v.SyntheticProcessorFeaturesBanks);
+        break;
+    case WHvPartitionPropertyCodeProcessorClockFrequency:
+        v.ProcessorClockFrequency = p->tsc_hz;
+        break;
+    case WHvPartitionPropertyCodeInterruptClockFrequency:
+        v.InterruptClockFrequency = p->apic_hz;
+        break;
+    case WHvPartitionPropertyCodeReferenceTime: {
+        struct kvm_clock_data d = {0};
+        int r = p->setup ? kvm_ioctl(p->vm_fd, KVM_GET_CLOCK, &d) : -EINVAL;
+        if (r < 0)
+            hr = p->setup ? hr_from_errno(r) : WHV_E_INVALID_PARTITION_CONFIG;
+        v.ReferenceTime = d.clock / 100;
+        break;
+    }
+    case WHvPartitionPropertyCodePhysicalAddressWidth:
+        v.PhysicalAddressWidth = cpu_phys_bits();
+        len = sizeof(UINT32);
+        break;
+    default:
+        hr = WHV_E_UNKNOWN_PROPERTY;
+        break;
+    }
+    if (SUCCEEDED(hr))
+        hr = put(PropertyBuffer, PropertyBufferSizeInBytes, WrittenSizeInBytes, src, len);
+    pthread_mutex_unlock(&p->lock);
+    part_put(p);
+    return hr;
+}

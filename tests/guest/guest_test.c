@@ -1,0 +1,159 @@
+/* Test runner of the guest tests: SKIP without KVM, one alarm per test, a line per test and a
+ * summary; host assertions leave the failing test with longjmp. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "guest_internal.h"
+
+enum { RESULT_PASS, RESULT_FAIL, RESULT_SKIP };
+
+static jmp_buf *current_jmp;
+static pthread_t main_thread;
+static char timeout_msg[256];
+
+static void on_alarm(int sig)
+{
+    ssize_t r;
+    (void)sig;
+    r = write(STDOUT_FILENO, timeout_msg, strlen(timeout_msg));
+    (void)r;
+    _exit(1);
+}
+
+static void leave_test(int result)
+{
+    fflush(stdout);
+    if (!current_jmp || !pthread_equal(pthread_self(), main_thread))
+        _exit(1); /* outside a test, or on another thread: nothing to unwind to */
+    longjmp(*current_jmp, result);
+}
+
+void guest_test_fail(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    printf("  FAIL at %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    leave_test(RESULT_FAIL);
+    abort();
+}
+
+void guest_test_fail_assert(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+    va_list ap;
+    printf("  FAIL at %s:%d: assertion failed: %s", file, line, cond);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    leave_test(RESULT_FAIL);
+    abort();
+}
+
+void guest_test_skip(const char *fmt, ...)
+{
+    va_list ap;
+    printf("  skipped: ");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    leave_test(RESULT_SKIP);
+    abort();
+}
+
+/* 0 when the tests can run, otherwise the process exit code (77 = SKIP). */
+static int check_hypervisor(void)
+{
+    WHV_CAPABILITY cap;
+    UINT32 written = 0;
+    HRESULT hr;
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+    if (fd < 0) {
+        printf("SKIP: cannot open /dev/kvm: %s\n", strerror(errno));
+        return 77;
+    }
+    close(fd);
+    memset(&cap, 0, sizeof(cap));
+    hr = WHvGetCapability(WHvCapabilityCodeHypervisorPresent, &cap, sizeof(cap), &written);
+    if (FAILED(hr)) {
+        printf("FAIL: WHvGetCapability(HypervisorPresent) returned 0x%08x with /dev/kvm present\n",
+               (unsigned)hr);
+        return 1;
+    }
+    if (!cap.HypervisorPresent) {
+        printf("SKIP: WHvGetCapability(HypervisorPresent) reports no hypervisor\n");
+        return 77;
+    }
+    return 0;
+}
+
+static bool selected(int argc, char **argv, const char *name)
+{
+    if (argc <= 1)
+        return true;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], name))
+            return true;
+    return false;
+}
+
+int guest_test_main(int argc, char **argv, const struct guest_test *tests, size_t count)
+{
+    struct sigaction sa;
+    unsigned timeout = 30, passed = 0, failed = 0;
+    const char *env = getenv("GUEST_TEST_TIMEOUT");
+    int rc;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    rc = check_hypervisor();
+    if (rc)
+        return rc;
+    if (env && atoi(env) > 0)
+        timeout = (unsigned)atoi(env);
+    main_thread = pthread_self();
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+
+    for (size_t i = 0; i < count; i++) {
+        jmp_buf jb;
+        volatile int result;
+
+        if (!selected(argc, argv, tests[i].name))
+            continue;
+        snprintf(timeout_msg, sizeof(timeout_msg), "TIMEOUT: %s did not finish within %u s\n",
+                 tests[i].name, timeout);
+        current_jmp = &jb;
+        alarm(timeout);
+        result = setjmp(jb);
+        if (result == 0) {
+            tests[i].fn();
+            result = RESULT_PASS;
+        }
+        alarm(0);
+        current_jmp = NULL;
+        guest_vm_destroy_all();
+        if (result == RESULT_FAIL) {
+            failed++;
+            printf("FAIL %s\n", tests[i].name);
+        } else {
+            passed++;
+            printf("%s %s\n", result == RESULT_SKIP ? "SKIP" : "PASS", tests[i].name);
+        }
+    }
+    printf("%u passed, %u failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,406 @@
+/* VP exits seen through the WHP API: HLT, MSR exits and #GP without them, exception exits,
+ * triple fault, cancellation from another thread, and CPUID (exit capability, result list). */
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "guest.h"
+
+/* An MSR that KVM does not know: outside the synthetic range 0x40000000-0x400000FF, KVM's own
+ * 0x4b564dxx range and every architectural or vendor MSR KVM emulates. */
+#define UNKNOWN_MSR 0x00ABCDEFu
+
+/* ---- HLT ---- */
+
+GUEST_CODE static void guest_halt_then_continue(void)
+{
+    GUEST_SYNC(1);
+    guest_hlt();
+    GUEST_SYNC(2);
+    GUEST_DONE();
+}
+
+static void test_hlt_exits_as_x64halt(void)
+{
+    struct guest_vm *vm = guest_vm_create_default(guest_halt_then_continue);
+    WHV_RUN_VP_EXIT_CONTEXT exit;
+
+    guest_expect_sync(vm, 0, 1);
+    guest_run_once(vm, 0, &exit);
+    TEST_ASSERT(exit.ExitReason == WHvRunVpExitReasonX64Halt, "(exit %s)", guest_exit_reason_name(exit.ExitReason));
+    TEST_ASSERT(exit.VpContext.ExecutionState.EferLma && exit.VpContext.ExecutionState.Cr0Pe);
+    TEST_ASSERT_EQ(exit.VpContext.ExecutionState.Cpl, 0);
+    /* As on Hyper-V, the HLT is complete: running again continues after it. */
+    guest_expect_sync(vm, 0, 2);
+    guest_expect_done(vm, 0);
+    guest_vm_destroy(vm);
+}
+
+/* ---- MSR exits ---- */
+
+static void enable_msr_exits(WHV_PARTITION_HANDLE partition, void *opaque)
+{
+    WHV_PARTITION_PROPERTY prop;
+    (void)opaque;
+
+    memset(&prop, 0, sizeof(prop));
+    prop.ExtendedVmExits.X64MsrExit = 1;
+    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeExtendedVmExits, &prop, sizeof(prop)));
+    memset(&prop, 0, sizeof(prop));
+    prop.X64MsrExitBitmap.UnhandledMsrs = 1;
+    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeX64MsrExitBitmap, &prop, sizeof(prop)));
+}
+
+GUEST_CODE static void guest_unknown_msr_access(void)
+{
+    guest_wrmsr(UNKNOWN_MSR, 0x1122334455667788ull);
+    GUEST_ASSERT_EQ(guest_rdmsr(UNKNOWN_MSR), 0x01020304AABBCCDDull);
+    GUEST_DONE();
+}
+
+static void test_unknown_msr_exits_with_x64msraccess(void)
+{
+    struct guest_vm_config cfg = {.pre_setup = enable_msr_exits};
+    struct guest_vm *vm;
+    WHV_RUN_VP_EXIT_CONTEXT exit;
+    WHV_CAPABILITY cap;
+    UINT32 written = 0;
+
+    memset(&cap, 0, sizeof(cap));
+    TEST_HR(WHvGetCapability(WHvCapabilityCodeExtendedVmExits, &cap, sizeof(cap), &written));
+    TEST_ASSERT(cap.ExtendedVmExits.X64MsrExit, "(X64MsrExit not advertised)");
+
+    vm = guest_vm_create(&cfg);
+    guest_vm_add_vp(vm, 0, guest_unknown_msr_access, 0, 0);
+
+    guest_run_once(vm, 0, &exit);
+    TEST_ASSERT(exit.ExitReason == WHvRunVpExitReasonX64MsrAccess, "(exit %s)", guest_exit_reason_name(exit.ExitReason));
+    TEST_ASSERT_EQ(exit.MsrAccess.MsrNumber, UNKNOWN_MSR);
+    TEST_ASSERT_EQ(exit.MsrAccess.AccessInfo.IsWrite, 1);
+    TEST_ASSERT_EQ(exit.MsrAccess.Rax, 0x55667788);
+    TEST_ASSERT_EQ(exit.MsrAccess.Rdx, 0x11223344);
+    TEST_ASSERT_EQ(exit.VpContext.InstructionLength, 2);
+    guest_skip_instruction(vm, 0, &exit);
+
+    guest_run_once(vm, 0, &exit);
+    TEST_ASSERT(exit.ExitReason == WHvRunVpExitReasonX64MsrAccess, "(exit %s)", guest_exit_reason_name(exit.ExitReason));
+    TEST_ASSERT_EQ(exit.MsrAccess.MsrNumber, UNKNOWN_MSR);
+    TEST_ASSERT_EQ(exit.MsrAccess.AccessInfo.IsWrite, 0);
+    guest_set_reg(vm, 0, WHvX64RegisterRax, 0xAABBCCDD);
+    guest_set_reg(vm, 0, WHvX64RegisterRdx, 0x01020304);
+    guest_skip_instruction(vm, 0, &exit);
+
+    guest_expect_done(vm, 0);
+    guest_vm_destroy(vm);
+}
+
+GUEST_CODE static void guest_unknown_msr_faults(void)
+{
+    uint64_t value = 0;
+    GUEST_ASSERT_EQ(guest_rdmsr_safe(UNKNOWN_MSR, &value), GUEST_SAFE_FAULTED | 13);
+    GUEST_ASSERT_EQ(guest_wrmsr_safe(UNKNOWN_MSR, 1), GUEST_SAFE_FAULTED | 13);
+    GUEST_DONE();
+}
+
+static void test_unknown_msr_without_exit_raises_gp(void)
+{
+    struct guest_vm *vm = guest_vm_create_default(guest_unknown_msr_faults);
+    guest_expect_done(vm, 0);
+    guest_vm_destroy(vm);
+}
+
+static uint64_t gp_count, gp_error_code;
+
+GUEST_CODE static void guest_gp_handler(struct guest_ex_frame *f)
+{
+    gp_count++;
+    gp_error_code = f->error_code;
+    f->rip += 2; /* rdmsr */
+}
+
+GUEST_CODE static void guest_unknown_msr_gp_handler(void)
+{
+    guest_install_handler(13, guest_gp_handler);
+    (void)guest_rdmsr(UNKNOWN_MSR);
+    GUEST_ASSERT_EQ(gp_count, 1);
+    GUEST_ASSERT_EQ(gp_error_code, 0);
+    GUEST_SYNC(gp_count);
+    GUEST_DONE();
+}
+
+static void test_unknown_msr_gp_reaches_guest_handler(void)
+{
+    struct guest_vm *vm = guest_vm_create_default(guest_unknown_msr_gp_handler);
+    guest_expect_sync(vm, 0, 1);
+    guest_expect_done(vm, 0);
+    guest_vm_destroy(vm);
+}
+
+/* ---- Exception exits ---- */
+
+static void enable_bp_exit(WHV_PARTITION_HANDLE partition, void *opaque)
+{
+    WHV_PARTITION_PROPERTY prop;
+    (void)opaque;
+
+    memset(&prop, 0, sizeof(prop));
+    prop.ExtendedVmExits.ExceptionExit = 1;
+    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeExtendedVmExits, &prop, sizeof(prop)));
+    memset(&prop, 0, sizeof(prop));
+    prop.ExceptionExitBitmap = 1ull << WHvX64ExceptionTypeBreakpointTrap;
+    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeExceptionExitBitmap, &prop, sizeof(prop)));
+}
+
+static uint64_t bp_count, bp_rip;
+
+GUEST_CODE static void guest_bp_handler(struct guest_ex_frame *f)
+{
+    bp_count++;
+    bp_rip = f->rip; /* #BP is a trap: rip is after the int3 */
+}
+
+GUEST_CODE static void guest_int3(void)
+{
+    guest_install_handler(3, guest_bp_handler);
+    __asm__ volatile("int3" ::: "memory");
+    GUEST_SYNC(bp_count, bp_rip);
+    GUEST_DONE();
+}
+
+static void test_int3_exits_with_exception_exit(void)
+{
+    struct guest_vm_config cfg = {.pre_setup = enable_bp_exit};
+    struct guest_vm *vm;
+    WHV_RUN_VP_EXIT_CONTEXT exit;
+    struct guest_ucall uc;
+
+    vm = guest_vm_create(&cfg);
+    guest_vm_add_vp(vm, 0, guest_int3, 0, 0);
+    guest_run_once(vm, 0, &exit);
+    TEST_ASSERT(exit.ExitReason == WHvRunVpExitReasonException, "(exit %s at 0x%llx)",
+                guest_exit_reason_name(exit.ExitReason), (unsigned long long)exit.VpContext.Rip);
+    TEST_ASSERT_EQ(exit.VpException.ExceptionType, WHvX64ExceptionTypeBreakpointTrap);
+    TEST_ASSERT_EQ(exit.VpException.ExceptionInfo.ErrorCodeValid, 0);
+    TEST_ASSERT(exit.VpException.InstructionByteCount == 0 || exit.VpException.InstructionBytes[0] == 0xCC,
+                "(instruction byte 0x%02x)", exit.VpException.InstructionBytes[0]);
+    /* The VMM handles the breakpoint itself (as a debugger would): skip the int3. */
+    guest_skip_instruction(vm, 0, &exit);
+    TEST_ASSERT_EQ(guest_run(vm, 0, &uc), UCALL_SYNC);
+    TEST_ASSERT_EQ(uc.args[0], 0); /* the guest's #BP handler never ran */
+    guest_expect_done(vm, 0);
+    guest_vm_destroy(vm);
+}
+
+static void test_int3_without_exit_reaches_guest_idt(void)
+{
+    struct guest_vm *vm = guest_vm_create_default(guest_int3);
+    struct guest_ucall uc;
+
+    TEST_ASSERT_EQ(guest_run(vm, 0, &uc), UCALL_SYNC);
+    TEST_ASSERT_EQ(uc.args[0], 1);
+    TEST_ASSERT(uc.args[1] != 0);
+    guest_expect_done(vm, 0);
+    guest_vm_destroy(vm);
+}
+
+/* ---- Triple fault ---- */
+
+GUEST_CODE static void guest_triple_fault(void)
+{
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } idtr = {0, 0};
+
+    GUEST_SYNC(1);
+    __asm__ volatile("lidt %0\n\tud2" ::"m"(idtr) : "memory");
+    GUEST_FAIL("survived a triple fault");
+}
+
+static void test_triple_fault_is_unrecoverable_exception(void)
+{
+    struct guest_vm *vm = guest_vm_create_default(guest_triple_fault);
+    WHV_RUN_VP_EXIT_CONTEXT exit;
+
+    guest_expect_sync(vm, 0, 1);
+    guest_run_once(vm, 0, &exit);
+    TEST_ASSERT(exit.ExitReason == WHvRunVpExitReasonUnrecoverableException, "(exit %s at 0x%llx)",
+                guest_exit_reason_name(exit.ExitReason), (unsigned long long)exit.VpContext.Rip);
+    guest_vm_destroy(vm);
+}
+
+/* ---- Cancel ---- */
+
+static uint32_t spin_release;
+
+GUEST_CODE static void guest_spin(void)
+{
+    while (!guest_read32((uint64_t)(uintptr_t)&spin_release))
+        ;
+    GUEST_DONE();
+}
+
+struct canceler {
+    struct guest_vm *vm;
+    HRESULT hr;
+};
+
+static void *cancel_after_50ms(void *opaque)
+{
+    struct canceler *c = opaque;
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    c->hr = WHvCancelRunVirtualProcessor(c->vm->partition, 0, 0);
+    return NULL;
+}
+
+static void test_cancel_from_another_thread(void)
+{
+    struct guest_vm *vm;
+    WHV_RUN_VP_EXIT_CONTEXT exit;
+    struct canceler c;
+    pthread_t thread;
+
+    spin_release = 0;
+    vm = guest_vm_create_default(guest_spin);
+    c.vm = vm;
+    c.hr = E_FAIL;
+    TEST_ASSERT(pthread_create(&thread, NULL, cancel_after_50ms, &c) == 0);
+    guest_run_once(vm, 0, &exit);
+    pthread_join(thread, NULL);
+    TEST_HR(c.hr);
+    TEST_ASSERT(exit.ExitReason == WHvRunVpExitReasonCanceled, "(exit %s)", guest_exit_reason_name(exit.ExitReason));
+    TEST_ASSERT_EQ(exit.CancelReason.CancelReason, WHvRunVpCancelReasonUser);
+
+    /* The VP resumes where it was: release the loop and it finishes. */
+    spin_release = 1;
+    sync_global_to_guest(vm, spin_release);
+    guest_expect_done(vm, 0);
+    guest_vm_destroy(vm);
+}
+
+/* ---- CPUID ---- */
+
+#define TEST_CPUID_LEAF 0x40000010u
+
+static const WHV_X64_CPUID_RESULT cpuid_results[] = {
+    {.Function = TEST_CPUID_LEAF, .Eax = 0x11111111, .Ebx = 0x22222222, .Ecx = 0x33333333, .Edx = 0x44444444},
+    /* "openwhp test cpu" as a brand string */
+    {.Function = 0x80000002u, .Eax = 0x6e65706f, .Ebx = 0x20706877, .Ecx = 0x74736574, .Edx = 0x75706320},
+};
+
+static void set_cpuid_results(WHV_PARTITION_HANDLE partition, void *opaque)
+{
+    (void)opaque;
+    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeCpuidResultList, cpuid_results,
+                                    sizeof(cpuid_results)));
+}
+
+GUEST_CODE static void guest_cpuid_results(void)
+{
+    uint32_t a, b, c, d;
+
+    guest_cpuid(TEST_CPUID_LEAF, 0, &a, &b, &c, &d);
+    GUEST_ASSERT_EQ(a, 0x11111111);
+    GUEST_ASSERT_EQ(b, 0x22222222);
+    GUEST_ASSERT_EQ(c, 0x33333333);
+    GUEST_ASSERT_EQ(d, 0x44444444);
+    guest_cpuid(0x80000002u, 0, &a, &b, &c, &d);
+    GUEST_ASSERT_EQ(a, 0x6e65706f);
+    GUEST_ASSERT_EQ(b, 0x20706877);
+    GUEST_ASSERT_EQ(c, 0x74736574);
+    GUEST_ASSERT_EQ(d, 0x75706320);
+    GUEST_DONE();
+}
+
+static void test_cpuid_result_list_reaches_guest(void)
+{
+    struct guest_vm_config cfg = {.pre_setup = set_cpuid_results};
+    struct guest_vm *vm = guest_vm_create(&cfg);
+
+    guest_vm_add_vp(vm, 0, guest_cpuid_results, 0, 0);
+    guest_expect_done(vm, 0);
+    guest_vm_destroy(vm);
+}
+
+GUEST_CODE static void guest_cpuid_leaf(void)
+{
+    uint32_t a, b, c, d;
+    guest_cpuid(TEST_CPUID_LEAF, 0, &a, &b, &c, &d);
+    GUEST_SYNC(a, b, c, d);
+    GUEST_DONE();
+}
+
+static void enable_cpuid_exit(WHV_PARTITION_HANDLE partition, void *opaque)
+{
+    static const UINT32 exit_leaves[] = {TEST_CPUID_LEAF};
+    WHV_PARTITION_PROPERTY prop;
+    (void)opaque;
+
+    memset(&prop, 0, sizeof(prop));
+    prop.ExtendedVmExits.X64CpuidExit = 1;
+    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeExtendedVmExits, &prop, sizeof(prop)));
+    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeCpuidExitList, exit_leaves,
+                                    sizeof(exit_leaves)));
+}
+
+/* KVM cannot hand CPUID to user space: if X64CpuidExit is not advertised, asking for it fails;
+ * if it is, a CPUID of a listed leaf exits and the host supplies the result. */
+static void test_cpuid_exit_matches_capability(void)
+{
+    WHV_CAPABILITY cap;
+    WHV_PARTITION_PROPERTY prop;
+    WHV_PARTITION_HANDLE partition;
+    WHV_RUN_VP_EXIT_CONTEXT exit;
+    struct guest_vm_config cfg = {.pre_setup = enable_cpuid_exit};
+    struct guest_vm *vm;
+    struct guest_ucall uc;
+    UINT32 written = 0;
+    HRESULT hr;
+
+    memset(&cap, 0, sizeof(cap));
+    TEST_HR(WHvGetCapability(WHvCapabilityCodeExtendedVmExits, &cap, sizeof(cap), &written));
+
+    TEST_HR(WHvCreatePartition(&partition));
+    memset(&prop, 0, sizeof(prop));
+    prop.ExtendedVmExits.X64CpuidExit = 1;
+    hr = WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeExtendedVmExits, &prop, sizeof(prop));
+    TEST_HR(WHvDeletePartition(partition));
+    if (!cap.ExtendedVmExits.X64CpuidExit) {
+        TEST_ASSERT(FAILED(hr), "(X64CpuidExit is not advertised but setting it returned 0x%08x)", (unsigned)hr);
+        return;
+    }
+    TEST_HR(hr);
+
+    vm = guest_vm_create(&cfg);
+    guest_vm_add_vp(vm, 0, guest_cpuid_leaf, 0, 0);
+    guest_run_once(vm, 0, &exit);
+    TEST_ASSERT(exit.ExitReason == WHvRunVpExitReasonX64Cpuid, "(exit %s)", guest_exit_reason_name(exit.ExitReason));
+    TEST_ASSERT_EQ(exit.CpuidAccess.Rax, TEST_CPUID_LEAF);
+    guest_set_reg(vm, 0, WHvX64RegisterRax, 5);
+    guest_set_reg(vm, 0, WHvX64RegisterRbx, 6);
+    guest_set_reg(vm, 0, WHvX64RegisterRcx, 7);
+    guest_set_reg(vm, 0, WHvX64RegisterRdx, 8);
+    guest_skip_instruction(vm, 0, &exit);
+    TEST_ASSERT_EQ(guest_run(vm, 0, &uc), UCALL_SYNC);
+    TEST_ASSERT(uc.args[0] == 5 && uc.args[1] == 6 && uc.args[2] == 7 && uc.args[3] == 8);
+    guest_expect_done(vm, 0);
+    guest_vm_destroy(vm);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct guest_test tests[] = {
+        GUEST_TEST(test_hlt_exits_as_x64halt),
+        GUEST_TEST(test_unknown_msr_exits_with_x64msraccess),
+        GUEST_TEST(test_unknown_msr_without_exit_raises_gp),
+        GUEST_TEST(test_unknown_msr_gp_reaches_guest_handler),
+        GUEST_TEST(test_int3_exits_with_exception_exit),
+        GUEST_TEST(test_int3_without_exit_reaches_guest_idt),
+        GUEST_TEST(test_triple_fault_is_unrecoverable_exception),
+        GUEST_TEST(test_cancel_from_another_thread),
+        GUEST_TEST(test_cpuid_result_list_reaches_guest),
+        GUEST_TEST(test_cpuid_exit_matches_capability),
+    };
+    return guest_test_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
