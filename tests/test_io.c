@@ -227,15 +227,17 @@ static uint64_t run_string_op(struct guest_vm *vm, struct guest_emu *emu, struct
                     guest_exit_reason_name(exit.ExitReason));
         if (first) {
             const WHV_X64_IO_PORT_ACCESS_CONTEXT *io = &exit.IoPortAccess;
-            TEST_ASSERT_EQ(io->PortNumber, PORT_STR);
-            TEST_ASSERT_EQ(io->AccessInfo.IsWrite, is_write);
-            TEST_ASSERT_EQ(io->AccessInfo.AccessSize, size);
-            TEST_ASSERT_EQ(io->AccessInfo.StringOp, 1);
-            TEST_ASSERT_EQ(io->AccessInfo.RepPrefix, rep);
-            if (rep)
-                TEST_ASSERT_EQ(io->Rcx, rcx);
-            TEST_ASSERT_EQ(is_write ? io->Rsi : io->Rdi, pointer);
-            TEST_ASSERT_EQ(exit.VpContext.InstructionLength, rep ? 2 : (size == 2 ? 2 : 1));
+            TEST_ASSERT(io->PortNumber == PORT_STR && io->AccessInfo.IsWrite == is_write &&
+                            io->AccessInfo.AccessSize == size && io->AccessInfo.StringOp == 1 &&
+                            io->AccessInfo.RepPrefix == rep && (!rep || io->Rcx == rcx) &&
+                            (is_write ? io->Rsi : io->Rdi) == pointer &&
+                            exit.VpContext.InstructionLength == (rep ? 2 : (size == 2 ? 2 : 1)),
+                        "(port 0x%x IsWrite %u AccessSize %u StringOp %u RepPrefix %u Rcx 0x%llx Rsi 0x%llx "
+                        "Rdi 0x%llx InstructionLength %u; expected pointer 0x%llx count 0x%llx)",
+                        io->PortNumber, io->AccessInfo.IsWrite, io->AccessInfo.AccessSize, io->AccessInfo.StringOp,
+                        io->AccessInfo.RepPrefix, (unsigned long long)io->Rcx, (unsigned long long)io->Rsi,
+                        (unsigned long long)io->Rdi, exit.VpContext.InstructionLength,
+                        (unsigned long long)pointer, (unsigned long long)rcx);
             first = false;
         }
         guest_emu_io(emu, &exit);

@@ -121,6 +121,7 @@ int prop_apply_vp(struct whp_partition *p, struct whp_vp *vp);
 int cpuid_build(struct whp_partition *p, struct whp_vp *vp);
 uint64_t cpu_host_features(int bank);
 uint32_t cpu_phys_bits(void);
+uint64_t cpu_xsave_features(void);
 
 /* vp.c */
 int vp_create_kvm(struct whp_partition *p, struct whp_vp *vp);

@@ -82,6 +82,24 @@ uint64_t cpu_host_features(int bank)
     return v;
 }
 
+uint64_t cpu_xsave_features(void)
+{
+    const struct kvm_cpuid2 *c = kvm_supported_cpuid();
+    const struct kvm_cpuid_entry2 *l1 = kvm_cpuid_find(c, 1, 0), *l7 = kvm_cpuid_find(c, 7, 0);
+    const struct kvm_cpuid_entry2 *ld1 = kvm_cpuid_find(c, 0xd, 1);
+    WHV_PROCESSOR_XSAVE_FEATURES f = {.AsUINT64 = 0};
+    if (!l1 || !(l1->ecx & (1u << 26)))
+        return 0;
+    f.XsaveSupport = 1;
+    f.XsaveoptSupport = ld1 && (ld1->eax & 1);
+    f.AvxSupport = (l1->ecx >> 28) & 1;
+    f.FmaSupport = (l1->ecx >> 12) & 1;
+    f.Avx2Support = l7 && ((l7->ebx >> 5) & 1);
+    f.MpxSupport = l7 && ((l7->ebx >> 14) & 1);
+    f.Avx512Support = l7 && ((l7->ebx >> 16) & 1);
+    return f.AsUINT64;
+}
+
 uint32_t cpu_phys_bits(void)
 {
     const struct kvm_cpuid_entry2 *e = kvm_cpuid_find(kvm_supported_cpuid(), 0x80000008, 0);

@@ -176,10 +176,12 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     uint8_t b[16];
     struct emu_insn at;
     size_t n = fetch(vp, regs->rip, b, sizeof(b));
-    bool string = run->io.count > 1;
-    bool fwd = n && emu_decode(b, n, mode, &at) == 0 &&
-               (is_io(&at, out, false, size, port, regs->rdx) ||
-                (is_io(&at, out, true, size, port, regs->rdx) && (string = true)));
+    bool decoded = n && emu_decode(b, n, mode, &at) == 0;
+    bool fwd_plain = decoded && is_io(&at, out, false, size, port, regs->rdx);
+    bool fwd_str = decoded && is_io(&at, out, true, size, port, regs->rdx);
+    uint64_t back_str = out && !fwd_plain ? find_io_before(vp, regs->rip, true, true, size, port) : 0;
+    bool string = run->io.count > 1 || fwd_str || back_str;
+    bool fwd = fwd_plain || fwd_str;
     uint64_t start = regs->rip, len = fwd ? at.len : 0;
 
     if (string) {
@@ -187,18 +189,20 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
          * (RSI, RCX and possibly RIP already moved); INS still owes the data. Present the
          * state before the instruction so the VMM's emulator replays the whole batch. */
         if (out) {
-            uint64_t back = fwd ? 0 : find_io_before(vp, regs->rip, true, true, size, port);
-            if (!fwd && back) {
-                start = back;
-                len = regs->rip - back;
+            uint64_t rcx_left = fwd_str ? regs->rcx & mask_of(at.addr_size) : 0;
+            bool mid_rep = fwd_str && at.rep && rcx_left != 0;
+            if (!mid_rep && back_str) {
+                start = back_str;
+                len = regs->rip - back_str;
                 fetch(vp, start, b, sizeof(b));
                 emu_decode(b, sizeof(b), mode, &at);
+                fwd = true;
             }
-            uint64_t amask = mask_of(fwd || back ? at.addr_size : 8);
+            uint64_t amask = mask_of(fwd ? at.addr_size : 8);
             uint64_t bytes = (uint64_t)run->io.count * size;
             bool down = regs->rflags & (1u << 10);
             regs->rsi = (regs->rsi & ~amask) | ((regs->rsi + (down ? bytes : -bytes)) & amask);
-            if ((fwd || back) && at.rep)
+            if (fwd && at.rep)
                 regs->rcx = (regs->rcx & ~amask) | ((regs->rcx + run->io.count) & amask);
             regs->rip = start;
             run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
@@ -393,6 +397,27 @@ static HRESULT exception_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     return S_OK;
 }
 
+/* On nested hosts KVM's emulator runs some guest code and cannot do INT3. The instruction is
+ * known, so do it here: a #BP exit when the VMM asked for one, else the #BP the guest expects
+ * (a trap: the handler sees RIP after the INT3). */
+static HRESULT int3_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *again)
+{
+    struct whp_partition *p = vp->part;
+    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = p->extended_exits};
+    if (e.ExceptionExit && (p->exception_bitmap & (1ull << WHvX64ExceptionTypeBreakpointTrap))) {
+        vp->run->debug.arch.exception = WHvX64ExceptionTypeBreakpointTrap;
+        return exception_exit(vp, ctx);
+    }
+    struct kvm_sync_regs *s = &vp->run->s.regs;
+    s->regs.rip += 1;
+    s->events.exception.injected = 1;
+    s->events.exception.nr = WHvX64ExceptionTypeBreakpointTrap;
+    s->events.exception.has_error_code = 0;
+    vp->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS | KVM_SYNC_X86_EVENTS;
+    *again = true;
+    return S_OK;
+}
+
 HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *again)
 {
     struct kvm_run *run = vp->run;
@@ -430,6 +455,8 @@ HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *ag
         /* Usually KVM's emulator meeting an instruction it cannot do, or a fetch from
          * memory that is not RAM. */
         uint8_t b;
+        if (fetch(vp, run->s.regs.regs.rip, &b, 1) == 1 && b == 0xcc)
+            return int3_exit(vp, ctx, again);
         if (fetch(vp, run->s.regs.regs.rip, &b, 1) == 0) {
             ctx->ExitReason = WHvRunVpExitReasonMemoryAccess;
             ctx->MemoryAccess.AccessInfo.AccessType = WHvMemoryAccessExecute;

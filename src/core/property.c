@@ -90,6 +90,9 @@ HRESULT WINAPI WHvGetCapability(WHV_CAPABILITY_CODE CapabilityCode, VOID *Capabi
     case WHvCapabilityCodeProcessorFeatures:
         c.ProcessorFeatures.AsUINT64 = cpu_host_features(0);
         break;
+    case WHvCapabilityCodeProcessorXsaveFeatures:
+        c.ProcessorXsaveFeatures.AsUINT64 = cpu_xsave_features();
+        break;
     case WHvCapabilityCodeProcessorClFlushSize:
         c.ProcessorClFlushSize = (UINT8)clflush_size();
         len = sizeof(UINT8);
@@ -237,10 +240,11 @@ static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE
         fixed = sizeof(UINT64);
         break;
     }
-    if (fixed && size != fixed)
+    /* Fixed-size values may come in a larger buffer: VMMs pass sizeof(WHV_PARTITION_PROPERTY). */
+    if (fixed && size < fixed)
         return E_INVALIDARG;
     if (fixed)
-        memcpy(&v, buf, size);
+        memcpy(&v, buf, fixed);
 
     switch (code) {
     case WHvPartitionPropertyCodeProcessorCount: {

@@ -170,6 +170,9 @@ static int flush(struct groups *g)
 
 static uint8_t *fx(struct groups *g, size_t off)
 {
+    /* Any write to the legacy area must also mark x87 and SSE state as present in the XSAVE
+     * header's XSTATE_BV (offset 512), or KVM loads them in their initial (zero) state. */
+    ((uint8_t *)g->xsave.region)[512] |= 3;
     return (uint8_t *)g->xsave.region + off;
 }
 
@@ -470,6 +473,18 @@ static int msrs(struct whp_vp *vp, const WHV_REGISTER_NAME *names, const struct 
         memset(&values[map[k]], 0, sizeof(values[0]));
         values[map[k]].Reg64 = m.e[k].data;
     }
+    for (uint32_t k = 0; set && k < m.hdr.nmsrs; k++) {
+        /* Some hosts (PVM) cannot offset the guest TSC and drop the write: say so. */
+        if (m.e[k].index != 0x10)
+            continue;
+        struct {
+            struct kvm_msrs hdr;
+            struct kvm_msr_entry e;
+        } t = {{.nmsrs = 1}, {.index = 0x10}};
+        uint64_t slack = vp->part->tsc_hz ? vp->part->tsc_hz * 10 : 1ull << 36;
+        if (kvm_ioctl(vp->fd, KVM_GET_MSRS, &t) != 1 || t.e.data - m.e[k].data > slack)
+            return -EOPNOTSUPP;
+    }
     return 0;
 }
 
@@ -503,6 +518,8 @@ static HRESULT access(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
     part_put(p);
     if (r == -ENOENT)
         return WHV_E_INVALID_VP_REGISTER_NAME;
+    if (r == -EOPNOTSUPP)
+        return HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED);
     return hr_from_errno(r);
 }
 

@@ -60,6 +60,18 @@ static int kick_prepare(struct whp_vp *vp)
     return r;
 }
 
+/* KVM_RUN returns EINTR when a kick is pending but, back in user space with the kick blocked
+ * again, the signal stays pending and would end every later KVM_RUN at once: consume it. */
+static void kick_drain(void)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, VP_KICK_SIGNAL);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&s, NULL, &zero) > 0)
+        ;
+}
+
 void vp_kick(struct whp_vp *vp)
 {
     atomic_store(&vp->cancel, true);
@@ -250,6 +262,8 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
         r = exit_prepare_run(vp);
         if (r == 0)
             r = kvm_run(vp->fd);
+        if (r == -EINTR)
+            kick_drain();
         if (r == -EINTR || r == -EAGAIN)
             continue;
         if (r < 0) {
