@@ -1,6 +1,7 @@
 /* The WinHvEmulation.h API: decodes the instruction behind an I/O-port or MMIO exit, performs its
  * accesses through the VMM's callbacks and writes back the registers it changed, RIP included.
- * A handle is immutable after creation and each call keeps its state on the stack, so VPs share one. */
+ * A handle is immutable after creation and each call keeps its state on the stack, so the VPs of
+ * a partition may share one. */
 #include "api.h"
 #include "emu/emu_alu.h"
 #include "emu/emu_decode.h"
@@ -96,7 +97,8 @@ static uint64_t linear_add(const struct call *c, uint64_t lin, uint64_t n)
 }
 
 /* The instruction does not complete; a #PF with this address and error code is injected. */
-static int page_fault(struct call *c, uint64_t lin, uint32_t flags, WHV_TRANSLATE_GVA_RESULT_CODE res)
+static int page_fault(struct call *c, uint64_t lin, uint32_t flags,
+                      WHV_TRANSLATE_GVA_RESULT_CODE res)
 {
     c->fault = true;
     c->fault_addr = lin;
@@ -142,7 +144,9 @@ static int translate(struct call *c, uint64_t lin, uint32_t flags, uint64_t *gpa
 /* One Memory callback: n <= 8 bytes inside one page. */
 static int gpa_access(struct call *c, uint64_t gpa, uint8_t *buf, unsigned n, bool write)
 {
-    WHV_EMULATOR_MEMORY_ACCESS_INFO m = { .GpaAddress = gpa, .Direction = write, .AccessSize = (UINT8)n };
+    WHV_EMULATOR_MEMORY_ACCESS_INFO m = {
+        .GpaAddress = gpa, .Direction = write, .AccessSize = (UINT8)n,
+    };
 
     if (write)
         memcpy(m.Data, buf, n);
@@ -370,15 +374,15 @@ static int string_step(struct call *c)
     bool use_si = op == EMU_OP_MOVS || op == EMU_OP_CMPS || op == EMU_OP_LODS || op == EMU_OP_OUTS;
     bool use_di = op != EMU_OP_LODS && op != EMU_OP_OUTS;
     bool di_write = op == EMU_OP_MOVS || op == EMU_OP_STOS || op == EMU_OP_INS;
+    uint32_t di_flags = di_write ? WHvTranslateGvaFlagValidateWrite
+                                 : WHvTranslateGvaFlagValidateRead;
     uint64_t a = 0, b = 0;
     uint32_t data = 0;
     struct span src, dst;
 
     if ((use_si && resolve(c, linear(c, in->mem.seg, si), size, WHvTranslateGvaFlagValidateRead,
                            false, &src)) ||
-        (use_di && resolve(c, linear(c, EMU_SEG_ES, di), size,
-                           di_write ? WHvTranslateGvaFlagValidateWrite : WHvTranslateGvaFlagValidateRead,
-                           false, &dst)))
+        (use_di && resolve(c, linear(c, EMU_SEG_ES, di), size, di_flags, false, &dst)))
         return -1;
     if (use_si && span_access(c, &src, &a, false))
         return -1;
@@ -587,9 +591,11 @@ HRESULT WINAPI WHvEmulatorCreateEmulator(const WHV_EMULATOR_CALLBACKS *Callbacks
     if (!Emulator)
         return E_INVALIDARG;
     *Emulator = NULL;
-    if (!Callbacks || Callbacks->Size != sizeof(*Callbacks) || !Callbacks->WHvEmulatorIoPortCallback ||
-        !Callbacks->WHvEmulatorMemoryCallback || !Callbacks->WHvEmulatorGetVirtualProcessorRegisters ||
-        !Callbacks->WHvEmulatorSetVirtualProcessorRegisters || !Callbacks->WHvEmulatorTranslateGvaPage)
+    if (!Callbacks || Callbacks->Size != sizeof(*Callbacks) ||
+        !Callbacks->WHvEmulatorIoPortCallback || !Callbacks->WHvEmulatorMemoryCallback ||
+        !Callbacks->WHvEmulatorGetVirtualProcessorRegisters ||
+        !Callbacks->WHvEmulatorSetVirtualProcessorRegisters ||
+        !Callbacks->WHvEmulatorTranslateGvaPage)
         return E_INVALIDARG;
     e = malloc(sizeof(*e));
     if (!e)

@@ -104,7 +104,9 @@ static uint64_t next_le(struct cursor *c, unsigned n)
 
 /* 16-bit ModRM forms: base and index for r/m 0-7 (BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP, BX). */
 static const int8_t base16[8] = { 3, 3, 5, 5, 6, 7, 5, 3 };
-static const int8_t index16[8] = { 6, 7, 6, 7, EMU_REG_NONE, EMU_REG_NONE, EMU_REG_NONE, EMU_REG_NONE };
+#define NO EMU_REG_NONE
+static const int8_t index16[8] = { 6, 7, 6, 7, NO, NO, NO, NO };
+#undef NO
 
 static void decode_mem16(struct cursor *c, unsigned mod, unsigned rm, struct emu_mem *m)
 {

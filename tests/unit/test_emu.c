@@ -199,7 +199,8 @@ static HRESULT CALLBACK io_cb(VOID *ctx, WHV_EMULATOR_IO_ACCESS_INFO *io)
         return E_INVALIDARG;
     }
     if (f->io_calls < 16)
-        f->io_log[f->io_calls] = (struct access){ io->Port, io->Data, io->AccessSize, io->Direction };
+        f->io_log[f->io_calls] =
+            (struct access){ io->Port, io->Data, io->AccessSize, io->Direction };
     f->io_calls++;
     if (f->fail_io)
         return E_FAIL;
