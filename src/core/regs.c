@@ -135,8 +135,8 @@ struct groups {
     bool dirty_dr, dirty_xcr, dirty_xsave, dirty_mp;
     struct kvm_debugregs dr;
     struct kvm_xcrs xcr;
-    struct kvm_xsave xsave; /* the legacy FXSAVE area is all we touch */
     struct kvm_mp_state mp;
+    struct kvm_xsave xsave; /* the legacy FXSAVE area is all we touch; last: it may grow */
 };
 
 static int need(struct groups *g, enum reg_class c)
@@ -444,9 +444,9 @@ static int set_one(struct groups *g, const struct reg_info *ri, const WHV_REGIST
 static int msrs(struct whp_vp *vp, const WHV_REGISTER_NAME *names, const struct reg_info *ri,
                 UINT32 count, WHV_REGISTER_VALUE *values, bool set)
 {
-    struct {
+    union {
         struct kvm_msrs hdr;
-        struct kvm_msr_entry e[64];
+        uint8_t raw[sizeof(struct kvm_msrs) + 64 * sizeof(struct kvm_msr_entry)];
     } m;
     uint32_t map[64];
     memset(&m, 0, sizeof(m));
@@ -456,9 +456,9 @@ static int msrs(struct whp_vp *vp, const WHV_REGISTER_NAME *names, const struct 
         if (m.hdr.nmsrs == 64)
             return -E2BIG;
         map[m.hdr.nmsrs] = i;
-        m.e[m.hdr.nmsrs].index = ri[i].arg;
+        m.hdr.entries[m.hdr.nmsrs].index = ri[i].arg;
         if (set)
-            m.e[m.hdr.nmsrs].data = values[i].Reg64;
+            m.hdr.entries[m.hdr.nmsrs].data = values[i].Reg64;
         m.hdr.nmsrs++;
     }
     if (!m.hdr.nmsrs)
@@ -471,18 +471,21 @@ static int msrs(struct whp_vp *vp, const WHV_REGISTER_NAME *names, const struct 
         return -ENOENT; /* KVM does not know this MSR */
     for (uint32_t k = 0; !set && k < m.hdr.nmsrs; k++) {
         memset(&values[map[k]], 0, sizeof(values[0]));
-        values[map[k]].Reg64 = m.e[k].data;
+        values[map[k]].Reg64 = m.hdr.entries[k].data;
     }
     for (uint32_t k = 0; set && k < m.hdr.nmsrs; k++) {
         /* Some hosts (PVM) cannot offset the guest TSC and drop the write: say so. */
-        if (m.e[k].index != 0x10)
+        if (m.hdr.entries[k].index != 0x10)
             continue;
-        struct {
+        union {
             struct kvm_msrs hdr;
-            struct kvm_msr_entry e;
-        } t = {{.nmsrs = 1}, {.index = 0x10}};
+            uint8_t raw[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+        } t;
+        memset(&t, 0, sizeof(t));
+        t.hdr.nmsrs = 1;
+        t.hdr.entries[0].index = 0x10;
         uint64_t slack = vp->part->tsc_hz ? vp->part->tsc_hz * 10 : 1ull << 36;
-        if (kvm_ioctl(vp->fd, KVM_GET_MSRS, &t) != 1 || t.e.data - m.e[k].data > slack)
+        if (kvm_ioctl(vp->fd, KVM_GET_MSRS, &t) != 1 || t.hdr.entries[0].data - m.hdr.entries[k].data > slack)
             return -EOPNOTSUPP;
     }
     return 0;

@@ -46,12 +46,12 @@ static int kick_prepare(struct whp_vp *vp)
     }
     if (vp->sigmask_set && pthread_equal(vp->sigmask_thread, pthread_self()))
         return 0;
-    struct {
+    union {
         struct kvm_signal_mask m;
-        uint8_t bits[8];
+        uint8_t raw[sizeof(struct kvm_signal_mask) + 8];
     } km;
     km.m.len = 8; /* the kernel's sigset is 64 bits */
-    memcpy(km.bits, &thread_mask, 8);
+    memcpy(km.m.sigset, &thread_mask, 8);
     int r = kvm_ioctl(vp->fd, KVM_SET_SIGNAL_MASK, &km);
     if (r == 0) {
         vp->sigmask_thread = pthread_self();

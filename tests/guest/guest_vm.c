@@ -1,6 +1,7 @@
 /* Host side of the harness: builds a 64-bit guest through the public WHP API (partition, RAM,
  * page tables mapping the test executable and a direct map, GDT/IDT/TSS, VP registers), runs VPs
  * and decodes ucalls. */
+#include <dlfcn.h>
 #include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -555,6 +556,16 @@ static void format_guest(struct guest_vm *vm, const char *fmt, const uint64_t *a
     }
 }
 
+/* " (file+0xoffset, for addr2line)" when addr is code of the test executable, else "". */
+static void describe_code_address(uint64_t addr, char *buf, size_t size)
+{
+    Dl_info info;
+    buf[0] = 0;
+    if (dladdr((void *)(uintptr_t)addr, &info) && info.dli_fname)
+        snprintf(buf, size, " (%s+0x%llx)", info.dli_fname,
+                 (unsigned long long)(addr - (uint64_t)(uintptr_t)info.dli_fbase));
+}
+
 bool guest_ucall_decode(struct guest_vm *vm, uint32_t vp, const WHV_RUN_VP_EXIT_CONTEXT *exit,
                         struct guest_ucall *uc)
 {
@@ -601,9 +612,10 @@ bool guest_ucall_decode(struct guest_vm *vm, uint32_t vp, const WHV_RUN_VP_EXIT_
         format_guest(vm, uc->text, uc->args + 1, uc->nargs ? uc->nargs - 1 : 0, msg, sizeof(msg));
         guest_test_fail(uc->file, (int)uc->line, "guest assertion failed: %s", msg);
     case UCALL_UNHANDLED:
+        describe_code_address(uc->args[1], msg, sizeof(msg));
         guest_test_fail(uc->file, (int)uc->line,
-                        "guest vp %u: unexpected exception %llu at rip 0x%llx error 0x%llx (cr2 0x%llx)",
-                        vp, (unsigned long long)uc->args[0], (unsigned long long)uc->args[1],
+                        "guest vp %u: unexpected exception %llu at rip 0x%llx%s error 0x%llx (cr2 0x%llx)",
+                        vp, (unsigned long long)uc->args[0], (unsigned long long)uc->args[1], msg,
                         (unsigned long long)uc->args[2], (unsigned long long)uc->args[3]);
     case UCALL_SYNC:
     case UCALL_DONE:
