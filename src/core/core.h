@@ -77,6 +77,8 @@ struct whp_vp {
     uint64_t pending_rip;   /* RIP after the instruction */
     uint8_t pending_size;   /* IN: bytes of RAX to hand to KVM */
     struct kvm_regs saved;  /* VP_PENDING_RESTORE: registers to put back */
+    struct kvm_regs kvm_regs; /* KVM's registers when they differ from the cache only by our */
+    bool kvm_regs_valid;      /* rewind of a retired instruction's RIP */
 
     uint64_t deliverability; /* WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER */
     struct kvm_sregs initial_sregs; /* power-on state, for re-creation */

@@ -89,6 +89,13 @@ int exit_prepare_run(struct whp_vp *vp)
     enum vp_pending pending = vp->pending;
     vp->pending = VP_PENDING_NONE;
 
+    /* The usual end of a committed OUT: the VMM moved RIP back to where KVM already is.
+     * Writing registers KVM already holds costs a full register load in the kernel. */
+    if (pending == VP_PENDING_NONE && vp->kvm_regs_valid &&
+        (run->kvm_dirty_regs & KVM_SYNC_X86_REGS) && !memcmp(regs, &vp->kvm_regs, sizeof(*regs)))
+        run->kvm_dirty_regs &= ~(uint64_t)KVM_SYNC_X86_REGS;
+    vp->kvm_regs_valid = false;
+
     if ((pending == VP_PENDING_PIO_IN || pending == VP_PENDING_PIO_OUT) &&
         regs->rip == vp->pending_rip) {
         /* The VMM retired the instruction as WHP expects. KVM's fast path sees RIP moved and
@@ -129,6 +136,25 @@ static size_t fetch(struct whp_vp *vp, uint64_t rip, uint8_t *buf, size_t len)
     return vp_read_gva(vp, linear_rip(&vp->run->s.regs.sregs, rip), buf, len);
 }
 
+/* The up to 15 bytes that end at `end`, read once for the backward searches: *bytes points at
+ * the first of the returned count, and bytes[count] is `end`. */
+static size_t fetch_before(struct whp_vp *vp, uint64_t end, uint8_t buf[EMU_MAX_INSN_LEN],
+                           const uint8_t **bytes)
+{
+    size_t n = end < EMU_MAX_INSN_LEN ? (size_t)end : EMU_MAX_INSN_LEN;
+    if (fetch(vp, end - n, buf, n) != n) {
+        /* The previous page may be unmapped: keep what lies on end's own page. */
+        size_t same_page = ((end - 1) & 0xfff) + 1;
+        n = n < same_page ? n : same_page;
+        if (fetch(vp, end - n, buf + EMU_MAX_INSN_LEN - n, n) != n)
+            n = 0;
+        *bytes = buf + EMU_MAX_INSN_LEN - n;
+        return n;
+    }
+    *bytes = buf;
+    return n;
+}
+
 static bool is_io(const struct emu_insn *in, bool out, bool string, unsigned size, uint16_t port,
                   uint64_t rdx)
 {
@@ -142,11 +168,13 @@ static bool is_io(const struct emu_insn *in, bool out, bool string, unsigned siz
 static uint64_t find_io_before(struct whp_vp *vp, uint64_t end, bool out, bool string,
                                unsigned size, uint16_t port)
 {
-    uint8_t b[EMU_MAX_INSN_LEN];
+    uint8_t buf[EMU_MAX_INSN_LEN];
+    const uint8_t *b;
+    size_t avail = fetch_before(vp, end, buf, &b);
     enum emu_mode mode = cpu_mode(&vp->run->s.regs.sregs);
-    for (unsigned n = 1; n <= EMU_MAX_INSN_LEN && n <= end; n++) {
+    for (size_t n = 1; n <= avail; n++) {
         struct emu_insn in;
-        if (fetch(vp, end - n, b, n) == n && emu_decode(b, n, mode, &in) == 0 && in.len == n &&
+        if (emu_decode(b + avail - n, n, mode, &in) == 0 && in.len == n &&
             is_io(&in, out, string, size, port, vp->run->s.regs.regs.rdx))
             return end - n;
     }
@@ -238,6 +266,10 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
         if (after) {
             len = back ? regs->rip - back : 0;
             start = regs->rip - len;
+            if (!(run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) {
+                vp->kvm_regs = *regs; /* what KVM holds: the instruction is retired */
+                vp->kvm_regs_valid = true;
+            }
             regs->rip = start;
             run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
         } else if (vp->pending == VP_PENDING_NONE && !(run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) {
@@ -277,10 +309,12 @@ static uint64_t find_store_before(struct whp_vp *vp, uint64_t end, unsigned len,
     const uint64_t *gpr = (const uint64_t *)&r->rax;
     static const uint8_t gpr_order[16] = {0, 2, 3, 1, 6, 7, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15};
     enum emu_mode mode = cpu_mode(&vp->run->s.regs.sregs);
-    uint8_t b[EMU_MAX_INSN_LEN];
-    for (unsigned n = 1; n <= EMU_MAX_INSN_LEN && n <= end; n++) {
+    uint8_t buf[EMU_MAX_INSN_LEN];
+    const uint8_t *b;
+    size_t avail = fetch_before(vp, end, buf, &b);
+    for (size_t n = 1; n <= avail; n++) {
         struct emu_insn in;
-        if (fetch(vp, end - n, b, n) != n || emu_decode(b, n, mode, &in) != 0 || in.len != n)
+        if (emu_decode(b + avail - n, n, mode, &in) != 0 || in.len != n)
             continue;
         if (!in.has_mem || !in.mem_dst || in.size != len || in.op == EMU_OP_CMP ||
             in.op == EMU_OP_TEST)

@@ -72,13 +72,13 @@ void guest_ucall(uint64_t type, const char *file, uint64_t line, const char *tex
     } while (0)
 #define GUEST_FAIL(msg, ...)                                                                       \
     do {                                                                                           \
-        GUEST_UCALL_(UCALL_ASSERT, (msg), GUEST_ASSERT_MESSAGE, ##__VA_ARGS__);                                   \
+        GUEST_UCALL_(UCALL_ASSERT, (msg), GUEST_ASSERT_MESSAGE, ##__VA_ARGS__);                    \
         guest_halt_forever();                                                                      \
     } while (0)
 #define GUEST_ASSERT(cond)                                                                         \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            guest_ucall(UCALL_ASSERT, __FILE__, __LINE__, #cond, 0, (const uint64_t *)0);         \
+            guest_ucall(UCALL_ASSERT, __FILE__, __LINE__, #cond, 0, (const uint64_t *)0);          \
             guest_halt_forever();                                                                  \
         }                                                                                          \
     } while (0)
@@ -375,7 +375,7 @@ void guest_test_fail_assert(const char *file, int line, const char *cond, const 
     do {                                                                                           \
         HRESULT test_hr_ = (call);                                                                 \
         if (FAILED(test_hr_))                                                                      \
-            guest_test_fail(__FILE__, __LINE__, "%s returned 0x%08x", #call, (unsigned)test_hr_); \
+            guest_test_fail(__FILE__, __LINE__, "%s returned 0x%08x", #call, (unsigned)test_hr_);  \
     } while (0)
 /* An API call that must return exactly want. */
 #define TEST_HR_EQ(call, want)                                                                     \

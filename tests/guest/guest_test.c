@@ -110,6 +110,26 @@ static bool selected(int argc, char **argv, const char *name)
     return false;
 }
 
+/* Runs one test under its alarm; setjmp lives here so that no caller's locals can be clobbered. */
+static int run_one(const struct guest_test *t, unsigned timeout)
+{
+    jmp_buf jb;
+    volatile int result;
+
+    snprintf(timeout_msg, sizeof(timeout_msg), "TIMEOUT: %s did not finish within %u s\n", t->name, timeout);
+    current_jmp = &jb;
+    alarm(timeout);
+    result = setjmp(jb);
+    if (result == 0) {
+        t->fn();
+        result = RESULT_PASS;
+    }
+    alarm(0);
+    current_jmp = NULL;
+    guest_vm_destroy_all();
+    return result;
+}
+
 int guest_test_main(int argc, char **argv, const struct guest_test *tests, size_t count)
 {
     struct sigaction sa;
@@ -129,29 +149,21 @@ int guest_test_main(int argc, char **argv, const struct guest_test *tests, size_
     sigaction(SIGALRM, &sa, NULL);
 
     for (size_t i = 0; i < count; i++) {
-        jmp_buf jb;
-        volatile int result;
-
         if (!selected(argc, argv, tests[i].name))
             continue;
-        snprintf(timeout_msg, sizeof(timeout_msg), "TIMEOUT: %s did not finish within %u s\n",
-                 tests[i].name, timeout);
-        current_jmp = &jb;
-        alarm(timeout);
-        result = setjmp(jb);
-        if (result == 0) {
-            tests[i].fn();
-            result = RESULT_PASS;
-        }
-        alarm(0);
-        current_jmp = NULL;
-        guest_vm_destroy_all();
-        if (result == RESULT_FAIL) {
+        switch (run_one(&tests[i], timeout)) {
+        case RESULT_FAIL:
             failed++;
             printf("FAIL %s\n", tests[i].name);
-        } else {
+            break;
+        case RESULT_SKIP:
             passed++;
-            printf("%s %s\n", result == RESULT_SKIP ? "SKIP" : "PASS", tests[i].name);
+            printf("SKIP %s\n", tests[i].name);
+            break;
+        default:
+            passed++;
+            printf("PASS %s\n", tests[i].name);
+            break;
         }
     }
     printf("%u passed, %u failed\n", passed, failed);
