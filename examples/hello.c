@@ -1,6 +1,7 @@
 /* hello: a complete WHP program, written the way a Windows VMM would write it, that runs a tiny
  * real-mode guest printing a greeting through port I/O. It uses only <WinHvPlatform.h> and
  * <WinHvEmulation.h>; build it with `cc hello.c $(pkg-config --cflags --libs winhvplatform)`. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <WinHvEmulation.h>
 #include <WinHvPlatform.h>
 
