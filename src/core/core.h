@@ -117,6 +117,11 @@ void part_put(struct whp_partition *p);
 HRESULT part_get_vp(WHV_PARTITION_HANDLE h, uint32_t index, struct whp_partition **pp,
                     struct whp_vp **vpp);
 
+/* part_get_vp plus exclusive use of the VP (WHV_E_INVALID_VP_STATE while it runs). */
+HRESULT vp_acquire(WHV_PARTITION_HANDLE h, uint32_t index, struct whp_partition **pp,
+                   struct whp_vp **vpp);
+void vp_release(struct whp_partition *p, struct whp_vp *vp);
+
 /* property.c */
 HRESULT prop_apply_exits(struct whp_partition *p);
 int prop_apply_vp(struct whp_partition *p, struct whp_vp *vp);

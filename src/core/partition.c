@@ -93,6 +93,23 @@ HRESULT part_get_vp(WHV_PARTITION_HANDLE h, uint32_t index, struct whp_partition
     return S_OK;
 }
 
+HRESULT vp_acquire(WHV_PARTITION_HANDLE h, uint32_t index, struct whp_partition **pp,
+                   struct whp_vp **vpp)
+{
+    HRESULT hr = part_get_vp(h, index, pp, vpp);
+    if (SUCCEEDED(hr) && atomic_flag_test_and_set(&(*vpp)->busy)) {
+        part_put(*pp);
+        hr = WHV_E_INVALID_VP_STATE; /* another thread runs it: cancel it first */
+    }
+    return hr;
+}
+
+void vp_release(struct whp_partition *p, struct whp_vp *vp)
+{
+    atomic_flag_clear(&vp->busy);
+    part_put(p);
+}
+
 HRESULT WINAPI WHvCreatePartition(WHV_PARTITION_HANDLE *Partition)
 {
     if (!Partition)

@@ -503,13 +503,9 @@ static HRESULT access(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
             return WHV_E_INVALID_VP_REGISTER_NAME;
     struct whp_partition *p;
     struct whp_vp *vp;
-    HRESULT hr = part_get_vp(Partition, VpIndex, &p, &vp);
+    HRESULT hr = vp_acquire(Partition, VpIndex, &p, &vp);
     if (FAILED(hr))
         return hr;
-    if (atomic_flag_test_and_set(&vp->busy)) {
-        part_put(p);
-        return WHV_E_INVALID_VP_STATE; /* running: cancel it first */
-    }
     struct groups g = {.vp = vp};
     int r = msrs(vp, names, ri, count, values, set);
     for (UINT32 i = 0; r == 0 && i < count; i++)
@@ -517,8 +513,7 @@ static HRESULT access(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
             r = set ? set_one(&g, &ri[i], &values[i]) : get_one(&g, &ri[i], names[i], &values[i]);
     if (r == 0 && set)
         r = flush(&g);
-    atomic_flag_clear(&vp->busy);
-    part_put(p);
+    vp_release(p, vp);
     if (r == -ENOENT)
         return WHV_E_INVALID_VP_REGISTER_NAME;
     if (r == -EOPNOTSUPP)

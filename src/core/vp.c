@@ -236,13 +236,9 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
         return E_INVALIDARG;
     struct whp_partition *p;
     struct whp_vp *vp;
-    HRESULT hr = part_get_vp(Partition, VpIndex, &p, &vp);
+    HRESULT hr = vp_acquire(Partition, VpIndex, &p, &vp);
     if (FAILED(hr))
         return hr;
-    if (atomic_flag_test_and_set(&vp->busy)) {
-        part_put(p);
-        return WHV_E_INVALID_VP_STATE;
-    }
     WHV_RUN_VP_EXIT_CONTEXT *ctx = ExitContext;
     memset(ctx, 0, sizeof(*ctx));
     int r = kick_prepare(vp);
@@ -279,8 +275,7 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
     pthread_mutex_lock(&vp->kick_lock);
     vp->in_run = false;
     pthread_mutex_unlock(&vp->kick_lock);
-    atomic_flag_clear(&vp->busy);
-    part_put(p);
+    vp_release(p, vp);
     return hr;
 }
 
