@@ -88,8 +88,8 @@ struct whp_vp {
 /* ---- partitions (partition.c, property.c) ---- */
 struct whp_partition {
     uint32_t refs;        /* handle-table references; protected by partition.c's table lock */
-    pthread_mutex_t lock; /* protects setup state, properties and vp creation/deletion */
-    bool setup;
+    pthread_mutex_t lock; /* protects properties and vp creation/deletion; writers of setup */
+    atomic_bool setup;
     int vm_fd;
 
     /* properties (WHvSetPartitionProperty) */
@@ -98,6 +98,7 @@ struct whp_partition {
     uint64_t extended_exits;  /* WHV_EXTENDED_VM_EXITS */
     uint64_t exception_bitmap;
     uint64_t msr_exit_bitmap; /* WHV_X64_MSR_EXIT_BITMAP */
+    bool msr_config_set;      /* KVM user-space MSR exits or a filter are in force */
     uint32_t *cpuid_exits;
     uint32_t cpuid_exit_count;
     WHV_X64_CPUID_RESULT *cpuid_results;
@@ -107,7 +108,8 @@ struct whp_partition {
     uint64_t tsc_hz, apic_hz;
 
     struct mem_map mem;
-    struct whp_vp **vps; /* processor_count entries after setup; a vp lives until the partition */
+    struct whp_vp *_Atomic *vps; /* processor_count entries after setup; a vp lives until the
+                                    partition does */
 };
 
 /* Handle table: API calls take a reference for their duration; delete waits for them. */

@@ -155,28 +155,106 @@ static size_t fetch_before(struct whp_vp *vp, uint64_t end, uint8_t buf[EMU_MAX_
     return n;
 }
 
-static bool is_io(const struct emu_insn *in, bool out, bool string, unsigned size, uint16_t port,
+/* Port I/O instructions are few and simple: matching them here costs a few dozen instructions,
+ * where the general decoder costs a thousand, and the hot exit path decodes up to three times. */
+struct io_insn {
+    uint8_t len, size, addr_size;
+    bool out, string, rep, has_imm;
+    uint8_t imm;
+};
+
+static bool io_decode(const uint8_t *b, size_t n, enum emu_mode mode, struct io_insn *io)
+{
+    bool opsize = false, addrsize = false, rep = false;
+    size_t i = 0;
+    for (; i < n && i < EMU_MAX_INSN_LEN; i++) {
+        uint8_t c = b[i];
+        if (c == 0x66)
+            opsize = true;
+        else if (c == 0x67)
+            addrsize = true;
+        else if (c == 0xf2 || c == 0xf3)
+            rep = true;
+        else if (c == 0xf0 || c == 0x26 || c == 0x2e || c == 0x36 || c == 0x3e || c == 0x64 ||
+                 c == 0x65)
+            ;
+        else if (mode == EMU_MODE_64 && (c & 0xf0) == 0x40 && i + 1 < n && (b[i + 1] & 0xf0) != 0x40)
+            ; /* REX, only directly before the opcode; it does not widen I/O */
+        else
+            break;
+    }
+    if (i >= n)
+        return false;
+    uint8_t op = b[i];
+    bool narrow = !(op & 1);
+    unsigned wide = (mode == EMU_MODE_16) != opsize ? 2 : 4;
+    *io = (struct io_insn){
+        .size = narrow ? 1 : wide,
+        .addr_size = mode == EMU_MODE_64 ? (addrsize ? 4 : 8) : (mode == EMU_MODE_32) != addrsize ? 4 : 2,
+        .rep = rep,
+    };
+    if (op >= 0xe4 && op <= 0xe7) {
+        if (i + 1 >= n)
+            return false;
+        io->has_imm = true;
+        io->imm = b[i + 1];
+        io->out = op >= 0xe6;
+        io->len = (uint8_t)(i + 2);
+    } else if (op >= 0xec && op <= 0xef) {
+        io->out = op >= 0xee;
+        io->len = (uint8_t)(i + 1);
+    } else if (op >= 0x6c && op <= 0x6f) {
+        io->string = true;
+        io->out = op >= 0x6e;
+        io->len = (uint8_t)(i + 1);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static bool is_io(const struct io_insn *in, bool out, bool string, unsigned size, uint16_t port,
                   uint64_t rdx)
 {
-    uint8_t op = string ? (out ? EMU_OP_OUTS : EMU_OP_INS) : (out ? EMU_OP_OUT : EMU_OP_IN);
-    if (in->op != op || in->size != size)
+    if (in->out != out || in->string != string || in->size != size)
         return false;
     return string || (in->has_imm ? in->imm == port : (uint16_t)rdx == port);
 }
 
-/* Finds an I/O instruction that ends exactly at `end`: the start, or 0 when there is none. */
-static uint64_t find_io_before(struct whp_vp *vp, uint64_t end, bool out, bool string,
-                               unsigned size, uint16_t port)
+/* Guest code around RIP, read once per exit: up to 15 bytes before it and 16 from it. */
+struct code_window {
+    uint8_t buf[EMU_MAX_INSN_LEN + 16];
+    size_t before, after; /* valid bytes: buf[15 - before, 15 + after) */
+    uint64_t rip;         /* the address of buf[15] */
+};
+
+static void window_fetch(struct whp_vp *vp, uint64_t rip, struct code_window *w)
 {
-    uint8_t buf[EMU_MAX_INSN_LEN];
+    uint8_t tmp[EMU_MAX_INSN_LEN];
     const uint8_t *b;
-    size_t avail = fetch_before(vp, end, buf, &b);
-    enum emu_mode mode = cpu_mode(&vp->run->s.regs.sregs);
-    for (size_t n = 1; n <= avail; n++) {
-        struct emu_insn in;
-        if (emu_decode(b + avail - n, n, mode, &in) == 0 && in.len == n &&
-            is_io(&in, out, string, size, port, vp->run->s.regs.regs.rdx))
-            return end - n;
+    w->rip = rip;
+    w->before = fetch_before(vp, rip, tmp, &b);
+    memcpy(w->buf + EMU_MAX_INSN_LEN - w->before, b, w->before);
+    w->after = fetch(vp, rip, w->buf + EMU_MAX_INSN_LEN, 16);
+}
+
+/* The window's bytes from addr on (addr within it), and how many there are. */
+static const uint8_t *window_at(const struct code_window *w, uint64_t addr, size_t *n)
+{
+    size_t off = EMU_MAX_INSN_LEN - (size_t)(w->rip - addr);
+    *n = EMU_MAX_INSN_LEN + w->after - off;
+    return w->buf + off;
+}
+
+/* Finds an I/O instruction of this direction, size and port that ends exactly at the window's
+ * RIP: its start, or 0 when there is none. */
+static uint64_t find_io_before(const struct code_window *w, enum emu_mode mode, bool out,
+                               unsigned size, uint16_t port, uint64_t rdx, struct io_insn *in)
+{
+    for (size_t n = 1; n <= w->before; n++) {
+        if (io_decode(w->buf + EMU_MAX_INSN_LEN - n, n, mode, in) && in->len == n &&
+            is_io(in, out, in->string, size, port, rdx))
+            return w->rip - n;
     }
     return 0;
 }
@@ -201,52 +279,48 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     unsigned size = run->io.size;
     uint16_t port = run->io.port;
     enum emu_mode mode = cpu_mode(&run->s.regs.sregs);
-    uint8_t b[16];
-    struct emu_insn at;
-    size_t n = fetch(vp, regs->rip, b, sizeof(b));
-    bool decoded = n && emu_decode(b, n, mode, &at) == 0;
-    bool fwd_plain = decoded && is_io(&at, out, false, size, port, regs->rdx);
-    bool fwd_str = decoded && is_io(&at, out, true, size, port, regs->rdx);
-    uint64_t back_str = out && !fwd_plain ? find_io_before(vp, regs->rip, true, true, size, port) : 0;
-    bool string = run->io.count > 1 || fwd_str || back_str;
-    bool fwd = fwd_plain || fwd_str;
+    struct code_window w;
+    window_fetch(vp, regs->rip, &w);
+    struct io_insn at, bk;
+    size_t n;
+    const uint8_t *code = window_at(&w, regs->rip, &n);
+    bool fwd = io_decode(code, n, mode, &at) && is_io(&at, out, at.string, size, port, regs->rdx);
+    /* Only OUT and OUTS can already be retired (by KVM's emulator) when we see the exit. */
+    uint64_t back = out ? find_io_before(&w, mode, out, size, port, regs->rdx, &bk) : 0;
+    bool string = fwd ? at.string : back ? bk.string : run->io.count > 1;
     uint64_t start = regs->rip, len = fwd ? at.len : 0;
 
-    if (string) {
-        /* String I/O always runs in KVM's emulator. OUTS is committed one batch at a time
-         * (RSI, RCX and possibly RIP already moved); INS still owes the data. Present the
-         * state before the instruction so the VMM's emulator replays the whole batch. */
-        if (out) {
-            uint64_t rcx_left = fwd_str ? regs->rcx & mask_of(at.addr_size) : 0;
-            bool mid_rep = fwd_str && at.rep && rcx_left != 0;
-            if (!mid_rep && back_str) {
-                start = back_str;
-                len = regs->rip - back_str;
-                fetch(vp, start, b, sizeof(b));
-                emu_decode(b, sizeof(b), mode, &at);
-                fwd = true;
-            }
-            uint64_t amask = mask_of(fwd ? at.addr_size : 8);
-            uint64_t bytes = (uint64_t)run->io.count * size;
-            bool down = regs->rflags & (1u << 10);
-            regs->rsi = (regs->rsi & ~amask) | ((regs->rsi + (down ? bytes : -bytes)) & amask);
-            if (fwd && at.rep)
-                regs->rcx = (regs->rcx & ~amask) | ((regs->rcx + run->io.count) & amask);
-            regs->rip = start;
-            run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-        } else {
-            vp->saved = *regs;
-            int r = complete_now(vp);
-            if (r < 0)
-                return hr_from_errno(r);
-            vp->pending = VP_PENDING_RESTORE;
-            run->s.regs.regs = vp->saved;
+    if (string && out) {
+        /* OUTS is committed one batch at a time (RSI, RCX and, when done, RIP already moved).
+         * Present the state before the batch so the VMM's emulator replays it. */
+        bool mid_rep = fwd && at.string && at.rep && (regs->rcx & mask_of(at.addr_size)) != 0;
+        if (!mid_rep && back && bk.string) {
+            start = back;
+            len = bk.len;
+            at = bk;
+            fwd = true;
         }
+        uint64_t amask = mask_of(fwd ? at.addr_size : 8);
+        uint64_t bytes = (uint64_t)run->io.count * size;
+        bool down = regs->rflags & (1u << 10);
+        regs->rsi = (regs->rsi & ~amask) | ((regs->rsi + (down ? bytes : -bytes)) & amask);
+        if (fwd && at.rep)
+            regs->rcx = (regs->rcx & ~amask) | ((regs->rcx + run->io.count) & amask);
+        regs->rip = start;
+        run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+    } else if (string) {
+        /* INS still owes its data: finish it now with zeros (the VMM then writes the real data
+         * over them) and restore the registers at the next run. */
+        vp->saved = *regs;
+        int r = complete_now(vp);
+        if (r < 0)
+            return hr_from_errno(r);
+        vp->pending = VP_PENDING_RESTORE;
+        run->s.regs.regs = vp->saved;
     } else if (!out) {
         vp->pending = VP_PENDING_PIO_IN;
         vp->pending_size = (uint8_t)size;
     } else {
-        uint64_t back = find_io_before(vp, regs->rip, true, false, size, port);
         bool after;
         if (fwd != (back != 0)) {
             after = back != 0;
@@ -264,7 +338,7 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
             run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
         }
         if (after) {
-            len = back ? regs->rip - back : 0;
+            len = back ? bk.len : 0;
             start = regs->rip - len;
             if (!(run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) {
                 vp->kvm_regs = *regs; /* what KVM holds: the instruction is retired */
@@ -282,9 +356,10 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     ctx->ExitReason = WHvRunVpExitReasonX64IoPortAccess;
     ctx->VpContext.InstructionLength = (UINT8)len;
     WHV_X64_IO_PORT_ACCESS_CONTEXT *io = &ctx->IoPortAccess;
-    fill_bytes(vp, start, &io->InstructionByteCount, io->InstructionBytes);
-    if (len && io->InstructionByteCount > len)
-        io->InstructionByteCount = (UINT8)len;
+    const uint8_t *bytes = window_at(&w, start, &n);
+    n = len && n > len ? len : n > 16 ? 16 : n;
+    memcpy(io->InstructionBytes, bytes, n);
+    io->InstructionByteCount = (UINT8)n;
     io->AccessInfo.IsWrite = out;
     io->AccessInfo.AccessSize = size;
     io->AccessInfo.StringOp = string;

@@ -76,10 +76,9 @@ HRESULT part_get_vp(WHV_PARTITION_HANDLE h, uint32_t index, struct whp_partition
     struct whp_partition *p = part_get(h);
     if (!p)
         return E_HANDLE;
-    pthread_mutex_lock(&p->lock);
-    bool setup = p->setup;
-    struct whp_vp *vp = setup && index < p->processor_count ? p->vps[index] : NULL;
-    pthread_mutex_unlock(&p->lock);
+    /* No partition lock: `setup` only goes false -> true, and vps[] never shrinks. */
+    bool setup = atomic_load(&p->setup);
+    struct whp_vp *vp = setup && index < p->processor_count ? atomic_load(&p->vps[index]) : NULL;
     if (!setup) {
         part_put(p);
         return WHV_E_INVALID_PARTITION_CONFIG;
@@ -181,10 +180,6 @@ static int setup_kvm(struct whp_partition *p)
     if (r == 0 && p->apic_hz != 1000000000ull)
         r = kvm_enable_cap(fd, 232 /* KVM_CAP_X86_APIC_BUS_CYCLES_NS */,
                            1000000000ull / p->apic_hz, 0);
-    if (r == 0 && kvm_check(fd, KVM_CAP_X86_USER_SPACE_MSR))
-        r = kvm_enable_cap(fd, KVM_CAP_X86_USER_SPACE_MSR,
-                           KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN |
-                               KVM_MSR_EXIT_REASON_INVAL, 0);
     return r;
 }
 
@@ -202,14 +197,10 @@ HRESULT WINAPI WHvSetupPartition(WHV_PARTITION_HANDLE Partition)
     } else {
         p->vps = calloc(p->processor_count, sizeof(*p->vps));
         int r = p->vps ? setup_kvm(p) : -ENOMEM;
-        if (r == 0) {
-            p->setup = true;
-            hr = prop_apply_exits(p);
-        } else {
-            hr = hr_from_errno(r);
-        }
-        if (FAILED(hr)) {
-            p->setup = false;
+        hr = r == 0 ? prop_apply_exits(p) : hr_from_errno(r);
+        if (SUCCEEDED(hr))
+            atomic_store(&p->setup, true);
+        else {
             free(p->vps);
             p->vps = NULL;
             if (p->vm_fd >= 0)

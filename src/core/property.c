@@ -172,10 +172,12 @@ HRESULT prop_apply_exits(struct whp_partition *p)
     if (b.AsUINT64 & ~1ull)
         mask |= KVM_MSR_EXIT_REASON_FILTER;
     int r = 0;
-    if (supported_msr_exits()) {
+    /* Only touch KVM's MSR configuration when asked to, or to undo an earlier request. */
+    if (mask || p->msr_config_set) {
         r = kvm_enable_cap(p->vm_fd, KVM_CAP_X86_USER_SPACE_MSR, mask, 0);
         if (r == 0)
             r = set_msr_filter(p, b);
+        p->msr_config_set = mask != 0;
     }
     for (uint32_t i = 0; r == 0 && i < p->processor_count; i++)
         if (p->vps[i] && atomic_load(&p->vps[i]->exists))

@@ -449,6 +449,11 @@ static int msrs(struct whp_vp *vp, const WHV_REGISTER_NAME *names, const struct 
         uint8_t raw[sizeof(struct kvm_msrs) + 64 * sizeof(struct kvm_msr_entry)];
     } m;
     uint32_t map[64];
+    UINT32 wanted = 0;
+    for (UINT32 i = 0; i < count; i++)
+        wanted += ri[i].cls == RC_MSR;
+    if (!wanted)
+        return 0;
     memset(&m, 0, sizeof(m));
     for (UINT32 i = 0; i < count; i++) {
         if (ri[i].cls != RC_MSR)
@@ -506,7 +511,10 @@ static HRESULT access(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
     HRESULT hr = vp_acquire(Partition, VpIndex, &p, &vp);
     if (FAILED(hr))
         return hr;
-    struct groups g = {.vp = vp};
+    struct groups g; /* the group buffers are filled on first use, not zeroed: 4 KiB of XSAVE */
+    g.vp = vp;
+    g.have_dr = g.have_xcr = g.have_xsave = g.have_mp = false;
+    g.dirty_dr = g.dirty_xcr = g.dirty_xsave = g.dirty_mp = false;
     int r = msrs(vp, names, ri, count, values, set);
     for (UINT32 i = 0; r == 0 && i < count; i++)
         if (ri[i].cls != RC_MSR)
