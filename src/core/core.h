@@ -81,13 +81,26 @@ struct whp_vp {
     bool kvm_regs_valid;      /* rewind of a retired instruction's RIP */
 
     uint64_t deliverability; /* WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER */
+    atomic_int hold;         /* > 0: another thread needs the vCPU mutex; stay out of KVM_RUN */
+    _Atomic uint32_t level_eoi[8]; /* vectors taken level-triggered, whose EOI is an exit */
     struct kvm_sregs initial_sregs; /* power-on state, for re-creation */
     struct kvm_regs initial_regs;
 };
 
 /* ---- partitions (partition.c, property.c) ---- */
+
+/* GSIs below this are KVM's reserved IOAPIC pins: the only level routes whose EOIs it reports. */
+#define APIC_RESERVED_PINS 24
+
+struct apic_level_route {
+    bool used;
+    uint8_t vector;
+    uint32_t apic_id;
+};
+
 struct whp_partition {
     uint32_t refs;        /* handle-table references; protected by partition.c's table lock */
+    bool dying;           /* WHvDeletePartition waits for refs; same lock */
     pthread_mutex_t lock; /* protects properties and vp creation/deletion; writers of setup */
     atomic_bool setup;
     int vm_fd;
@@ -106,6 +119,9 @@ struct whp_partition {
     uint64_t features[2];     /* ProcessorFeaturesBanks */
     uint64_t synthetic_features;
     uint64_t tsc_hz, apic_hz;
+
+    pthread_mutex_t route_lock; /* protects level_routes and the KVM GSI routing table */
+    struct apic_level_route level_routes[APIC_RESERVED_PINS];
 
     struct mem_map mem;
     struct whp_vp *_Atomic *vps; /* processor_count entries after setup; a vp lives until the
@@ -135,7 +151,8 @@ uint64_t cpu_xsave_features(void);
 /* vp.c */
 int vp_create_kvm(struct whp_partition *p, struct whp_vp *vp);
 void vp_destroy(struct whp_vp *vp);
-void vp_kick(struct whp_vp *vp);
+void vp_kick(struct whp_vp *vp);   /* cancel the run */
+void vp_signal(struct whp_vp *vp); /* only make KVM_RUN return, if inside it */
 /* Makes KVM's view of the VP match the register cache before anything but KVM_RUN reads it. */
 int vp_settle(struct whp_vp *vp);
 

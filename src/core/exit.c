@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "apic/apic.h"
 #include "emu/emu_decode.h"
 
 static void seg_to_whp(const struct kvm_segment *k, WHV_X64_SEGMENT_REGISTER *w)
@@ -544,6 +545,16 @@ HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *ag
     case KVM_EXIT_INTR:
         *again = true;
         return S_OK;
+    case KVM_EXIT_IOAPIC_EOI:
+        /* KVM reports EOIs of every vector with a level route; only level deliveries count. */
+        if (!apic_take_level_eoi(vp, run->eoi.vector)) {
+            *again = true;
+            return S_OK;
+        }
+        exit_fill_context(vp, ctx);
+        ctx->ExitReason = WHvRunVpExitReasonX64ApicEoi;
+        ctx->ApicEoi.InterruptVector = run->eoi.vector;
+        return S_OK;
     }
     exit_fill_context(vp, ctx);
     switch (run->exit_reason) {
@@ -557,6 +568,10 @@ HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *ag
         ctx->ExitReason = WHvRunVpExitReasonInvalidVpRegisterValue;
         break;
     case KVM_EXIT_IRQ_WINDOW_OPEN:
+        /* A one-shot request, as in WHP: the VMM asks again if it still wants it. */
+        vp->deliverability &= ~(uint64_t)(WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER){
+            .InterruptNotification = 1}.AsUINT64;
+        run->request_interrupt_window = 0;
         ctx->ExitReason = WHvRunVpExitReasonX64InterruptWindow;
         ctx->InterruptWindow.DeliverableType = WHvX64PendingInterrupt;
         break;

@@ -65,7 +65,7 @@ struct whp_partition *part_get(WHV_PARTITION_HANDLE h)
 void part_put(struct whp_partition *p)
 {
     pthread_mutex_lock(&table_lock);
-    if (--p->refs <= 1)
+    if (--p->refs <= 1 && p->dying)
         pthread_cond_broadcast(&table_cond);
     pthread_mutex_unlock(&table_lock);
 }
@@ -122,6 +122,7 @@ HRESULT WINAPI WHvCreatePartition(WHV_PARTITION_HANDLE *Partition)
     if (!p)
         return E_OUTOFMEMORY;
     pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->route_lock, NULL);
     p->vm_fd = -1;
     p->apic_mode = WHvX64LocalApicEmulationModeNone;
     p->features[0] = cpu_host_features(0);
@@ -176,7 +177,7 @@ static int setup_kvm(struct whp_partition *p)
     if (r == 0 && kvm_check(fd, KVM_CAP_EXCEPTION_PAYLOAD))
         r = kvm_enable_cap(fd, KVM_CAP_EXCEPTION_PAYLOAD, 1, 0);
     if (r == 0 && p->apic_mode != WHvX64LocalApicEmulationModeNone)
-        r = kvm_enable_cap(fd, KVM_CAP_SPLIT_IRQCHIP, 24, 0);
+        r = kvm_enable_cap(fd, KVM_CAP_SPLIT_IRQCHIP, APIC_RESERVED_PINS, 0);
     if (r == 0 && p->apic_hz != 1000000000ull)
         r = kvm_enable_cap(fd, 232 /* KVM_CAP_X86_APIC_BUS_CYCLES_NS */,
                            1000000000ull / p->apic_hz, 0);
@@ -252,6 +253,7 @@ HRESULT WINAPI WHvDeletePartition(WHV_PARTITION_HANDLE Partition)
     /* Unpublish first so no new call can start; then stop running VPs and wait for the
      * calls in progress to drop their references. */
     s->part = NULL;
+    p->dying = true;
     while (p->refs > 1) {
         for (uint32_t i = 0; p->vps && i < p->processor_count; i++)
             if (p->vps[i])
@@ -276,6 +278,7 @@ HRESULT WINAPI WHvDeletePartition(WHV_PARTITION_HANDLE Partition)
         close(p->vm_fd);
     free(p->cpuid_exits);
     free(p->cpuid_results);
+    pthread_mutex_destroy(&p->route_lock);
     pthread_mutex_destroy(&p->lock);
     free(p);
     return S_OK;

@@ -11,7 +11,7 @@
 enum reg_class {
     RC_NONE, RC_GPR, RC_SEG, RC_TABLE, RC_CR, RC_DR, RC_XCR0, RC_XMM, RC_FPMMX, RC_FPCS, RC_XMMCS,
     RC_MSR, RC_EFER, RC_APICBASE, RC_INITIAL_APIC_ID, RC_PENDING_INTERRUPTION, RC_INTERRUPT_STATE,
-    RC_PENDING_EVENT, RC_DELIVERABILITY, RC_ACTIVITY,
+    RC_PENDING_EVENT, RC_DELIVERABILITY, RC_ACTIVITY, RC_APIC,
 };
 
 struct reg_info {
@@ -87,6 +87,9 @@ static bool classify(WHV_REGISTER_NAME n, struct reg_info *ri)
         *ri = (struct reg_info){RC_DELIVERABILITY, 0};
     else if (v == WHvRegisterInternalActivityState)
         *ri = (struct reg_info){RC_ACTIVITY, 0};
+    else if (v >= WHvX64RegisterApicId && v <= WHvX64RegisterApicSelfIpi && v != WHvX64RegisterApicEoi &&
+             v != WHvX64RegisterApicSelfIpi)
+        *ri = (struct reg_info){RC_APIC, (v - 0x3000) << 4}; /* x2APIC MSR - 0x800 = offset >> 4 */
     else
         for (size_t i = 0; i < sizeof(msr_names) / sizeof(msr_names[0]); i++)
             if (msr_names[i].name == n)
@@ -131,8 +134,9 @@ static __u64 *cr(struct kvm_sregs *s, uint32_t name)
 /* Per-call copies of the ioctl-backed groups, fetched on first use. */
 struct groups {
     struct whp_vp *vp;
-    bool have_dr, have_xcr, have_xsave, have_mp;
-    bool dirty_dr, dirty_xcr, dirty_xsave, dirty_mp;
+    bool have_dr, have_xcr, have_xsave, have_mp, have_lapic;
+    bool dirty_dr, dirty_xcr, dirty_xsave, dirty_mp, dirty_lapic;
+    struct kvm_lapic_state lapic;
     struct kvm_debugregs dr;
     struct kvm_xcrs xcr;
     struct kvm_mp_state mp;
@@ -151,6 +155,10 @@ static int need(struct groups *g, enum reg_class c)
         g->have_xsave = true;
     if (c == RC_ACTIVITY && !g->have_mp && (r = kvm_ioctl(g->vp->fd, KVM_GET_MP_STATE, &g->mp)) == 0)
         g->have_mp = true;
+    if (c == RC_APIC && g->vp->part->apic_mode == WHvX64LocalApicEmulationModeNone)
+        return -ENOENT; /* no LAPIC: these names do not exist */
+    if (c == RC_APIC && !g->have_lapic && (r = kvm_ioctl(g->vp->fd, KVM_GET_LAPIC, &g->lapic)) == 0)
+        g->have_lapic = true;
     return r;
 }
 
@@ -165,6 +173,8 @@ static int flush(struct groups *g)
         r = kvm_ioctl(g->vp->fd, KVM_SET_XSAVE, &g->xsave);
     if (r == 0 && g->dirty_mp)
         r = kvm_ioctl(g->vp->fd, KVM_SET_MP_STATE, &g->mp);
+    if (r == 0 && g->dirty_lapic)
+        r = kvm_ioctl(g->vp->fd, KVM_SET_LAPIC, &g->lapic);
     return r;
 }
 
@@ -182,6 +192,35 @@ static __u64 *xcr0(struct groups *g)
         if (g->xcr.xcrs[i].xcr == 0)
             return &g->xcr.xcrs[i].value;
     return NULL;
+}
+
+/* APIC registers through their x2APIC-view names: the ID is the plain APIC ID in both modes;
+ * ICR is 64 bits (high word = destination); the rest are the raw 32-bit registers. */
+static bool lapic_x2(struct groups *g)
+{
+    return (g->vp->run->s.regs.sregs.apic_base >> 10) & 1;
+}
+
+static uint64_t lapic_get(struct groups *g, uint32_t off)
+{
+    uint32_t lo, hi = 0;
+    memcpy(&lo, g->lapic.regs + off, 4);
+    if (off == 0x300)
+        memcpy(&hi, g->lapic.regs + 0x310, 4);
+    if (off == 0x20 && !lapic_x2(g))
+        lo >>= 24;
+    return (uint64_t)hi << 32 | lo;
+}
+
+static void lapic_set(struct groups *g, uint32_t off, uint64_t v)
+{
+    uint32_t lo = (uint32_t)v, hi = (uint32_t)(v >> 32);
+    if (off == 0x20 && !lapic_x2(g))
+        lo <<= 24;
+    memcpy(g->lapic.regs + off, &lo, 4);
+    if (off == 0x300)
+        memcpy(g->lapic.regs + 0x310, &hi, 4);
+    g->dirty_lapic = true;
 }
 
 static void get_pending_interruption(const struct kvm_vcpu_events *e, WHV_REGISTER_VALUE *v)
@@ -304,6 +343,7 @@ static int get_one(struct groups *g, const struct reg_info *ri, WHV_REGISTER_NAM
         }
         break;
     case RC_DELIVERABILITY: v->Reg64 = vp->deliverability; break;
+    case RC_APIC: v->Reg64 = lapic_get(g, ri->arg); break;
     case RC_ACTIVITY:
         v->InternalActivity.StartupSuspend = g->mp.mp_state == KVM_MP_STATE_INIT_RECEIVED ||
                                              g->mp.mp_state == KVM_MP_STATE_UNINITIALIZED;
@@ -423,6 +463,9 @@ static int set_one(struct groups *g, const struct reg_info *ri, const WHV_REGIST
         s->events.flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
         run->kvm_dirty_regs |= KVM_SYNC_X86_EVENTS;
         break;
+    case RC_APIC:
+        lapic_set(g, ri->arg, v->Reg64);
+        break;
     case RC_DELIVERABILITY:
         vp->deliverability = v->Reg64;
         run->request_interrupt_window = v->DeliverabilityNotifications.InterruptNotification;
@@ -513,8 +556,8 @@ static HRESULT access(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
         return hr;
     struct groups g; /* the group buffers are filled on first use, not zeroed: 4 KiB of XSAVE */
     g.vp = vp;
-    g.have_dr = g.have_xcr = g.have_xsave = g.have_mp = false;
-    g.dirty_dr = g.dirty_xcr = g.dirty_xsave = g.dirty_mp = false;
+    g.have_dr = g.have_xcr = g.have_xsave = g.have_mp = g.have_lapic = false;
+    g.dirty_dr = g.dirty_xcr = g.dirty_xsave = g.dirty_mp = g.dirty_lapic = false;
     int r = msrs(vp, names, ri, count, values, set);
     for (UINT32 i = 0; r == 0 && i < count; i++)
         if (ri[i].cls != RC_MSR)

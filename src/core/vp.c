@@ -5,6 +5,7 @@
 #include "core/core.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,13 +73,18 @@ static void kick_drain(void)
         ;
 }
 
-void vp_kick(struct whp_vp *vp)
+void vp_signal(struct whp_vp *vp)
 {
-    atomic_store(&vp->cancel, true);
     pthread_mutex_lock(&vp->kick_lock);
     if (vp->in_run)
         pthread_kill(vp->run_thread, VP_KICK_SIGNAL);
     pthread_mutex_unlock(&vp->kick_lock);
+}
+
+void vp_kick(struct whp_vp *vp)
+{
+    atomic_store(&vp->cancel, true);
+    vp_signal(vp);
 }
 
 static int load_cache(struct whp_vp *vp)
@@ -108,6 +114,14 @@ int vp_create_kvm(struct whp_partition *p, struct whp_vp *vp)
             r = kvm_ioctl(vp->fd, KVM_GET_SREGS, &vp->initial_sregs);
         if (r == 0)
             r = cpuid_build(p, vp);
+        if (r == 0 && p->apic_mode != WHvX64LocalApicEmulationModeNone) {
+            /* Writing the LAPIC once makes KVM rebuild its APIC map: before that, a physical
+             * MSI to this VP is dropped (measured here). */
+            struct kvm_lapic_state lapic;
+            r = kvm_ioctl(vp->fd, KVM_GET_LAPIC, &lapic);
+            if (r == 0)
+                r = kvm_ioctl(vp->fd, KVM_SET_LAPIC, &lapic);
+        }
     } else {
         r = kvm_ioctl(vp->fd, KVM_SET_REGS, &vp->initial_regs);
         if (r == 0)
@@ -122,6 +136,8 @@ int vp_create_kvm(struct whp_partition *p, struct whp_vp *vp)
         r = load_cache(vp);
     vp->pending = VP_PENDING_NONE;
     vp->deliverability = 0;
+    for (int i = 0; i < 8; i++)
+        atomic_store(&vp->level_eoi[i], 0);
     atomic_store(&vp->cancel, false);
     return r;
 }
@@ -256,6 +272,8 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
             break;
         }
         r = exit_prepare_run(vp);
+        while (atomic_load(&vp->hold))
+            sched_yield(); /* another thread is reading this vCPU's LAPIC */
         if (r == 0)
             r = kvm_run(vp->fd);
         if (r == -EINTR)
