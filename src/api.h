@@ -6,6 +6,7 @@
 #pragma GCC visibility push(default)
 #include <WinHvPlatform.h>
 #include <WinHvEmulation.h>
+#include <openwhp/doorbell.h>
 #pragma GCC visibility pop
 
 #endif

@@ -15,11 +15,11 @@
 #include <string.h>
 
 #include "apic/apic_dest.h"
+#include "events/routes.h"
 #include <openwhp/interrupt_types.h>
 
 #define APIC_PAGE 1024
 #define STATE2_SIZE 4096
-#define LEVEL_ROUTES APIC_RESERVED_PINS
 
 /* ---- reading a running VP's LAPIC ---- */
 
@@ -51,37 +51,11 @@ static int read_id_state(struct whp_vp *vp, struct apic_id_state *s)
 
 /* ---- level-triggered routes ---- */
 
-/* Installs the whole table: KVM_SET_GSI_ROUTING replaces every route at once. */
-static int routes_commit(struct whp_partition *p)
-{
-    struct {
-        struct kvm_irq_routing hdr;
-        struct kvm_irq_routing_entry e[LEVEL_ROUTES];
-    } *t = calloc(1, sizeof(*t));
-    if (!t)
-        return -ENOMEM;
-    for (uint32_t i = 0; i < LEVEL_ROUTES; i++) {
-        const struct apic_level_route *lr = &p->level_routes[i];
-        if (!lr->used)
-            continue;
-        struct apic_msi m = apic_msi_encode(0, false, true, lr->apic_id, lr->vector);
-        struct kvm_irq_routing_entry *e = &t->e[t->hdr.nr++];
-        e->gsi = i;
-        e->type = KVM_IRQ_ROUTING_MSI;
-        e->u.msi.address_lo = m.address_lo;
-        e->u.msi.address_hi = m.address_hi;
-        e->u.msi.data = m.data;
-    }
-    int r = kvm_ioctl(p->vm_fd, KVM_SET_GSI_ROUTING, t);
-    free(t);
-    return r;
-}
-
-/* Makes KVM report the EOI of `vector` on the VP with this APIC ID. Called with route_lock. */
+/* Makes KVM report the EOI of `vector` on the VP with this APIC ID. Called with routes.lock. */
 static int route_level(struct whp_partition *p, uint32_t apic_id, uint8_t vector)
 {
     int free_slot = -1, victim = -1;
-    for (int i = 0; i < LEVEL_ROUTES; i++) {
+    for (int i = 0; i < APIC_RESERVED_PINS; i++) {
         struct apic_level_route *lr = &p->level_routes[i];
         if (lr->used && lr->vector == vector && lr->apic_id == apic_id)
             return 0;
@@ -97,8 +71,11 @@ static int route_level(struct whp_partition *p, uint32_t apic_id, uint8_t vector
     int slot = free_slot >= 0 ? free_slot : victim;
     if (slot < 0)
         return -ENOSPC; /* every route awaits an EOI: refuse rather than lose one */
-    p->level_routes[slot] = (struct apic_level_route){true, vector, apic_id};
-    return routes_commit(p);
+    struct apic_msi m = apic_msi_encode(0, false, true, apic_id, vector);
+    int r = routes_set(p, (uint32_t)slot, &m);
+    if (r == 0)
+        p->level_routes[slot] = (struct apic_level_route){true, vector, apic_id};
+    return r;
 }
 
 /* ---- WHvRequestInterrupt ---- */
@@ -127,7 +104,7 @@ static int signal_msi(struct whp_partition *p, unsigned mode, bool logical, bool
 static int request_level(struct whp_partition *p, bool logical, uint32_t dest, uint8_t vector,
                          unsigned mode)
 {
-    pthread_mutex_lock(&p->route_lock);
+    pthread_mutex_lock(&p->routes.lock);
     int r = 0;
     for (uint32_t i = 0; r == 0 && i < p->processor_count; i++) {
         struct whp_vp *vp = vp_by_apic_id(p, i);
@@ -140,7 +117,7 @@ static int request_level(struct whp_partition *p, bool logical, uint32_t dest, u
     }
     if (r == 0)
         r = signal_msi(p, mode, logical, true, dest, vector);
-    pthread_mutex_unlock(&p->route_lock);
+    pthread_mutex_unlock(&p->routes.lock);
     return r;
 }
 

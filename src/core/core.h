@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "apic/apic_dest.h"
 #include "kvm/kvm.h"
 
 /* ---- errors: internal code returns 0 or -errno; the API boundary converts here ---- */
@@ -54,6 +55,9 @@ enum vp_pending {
 };
 
 struct whp_partition;
+struct whp_doorbell;
+struct whp_trigger;
+struct whp_port;
 
 struct whp_vp {
     struct whp_partition *part;
@@ -82,6 +86,10 @@ struct whp_vp {
 
     uint64_t deliverability; /* WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER */
     atomic_int hold;         /* > 0: another thread needs the vCPU mutex; stay out of KVM_RUN */
+    /* Exits that reached user space, by WHV_PROCESSOR_ACTIVITY_COUNTERS slot, and time in the
+     * guest; written by the running thread, read by anyone. */
+    _Atomic uint64_t exit_counts[14];
+    _Atomic uint64_t guest_ns;
     _Atomic uint32_t level_eoi[8]; /* vectors taken level-triggered, whose EOI is an exit */
     struct kvm_sregs initial_sregs; /* power-on state, for re-creation */
     struct kvm_regs initial_regs;
@@ -96,6 +104,18 @@ struct apic_level_route {
     bool used;
     uint8_t vector;
     uint32_t apic_id;
+};
+
+struct route_entry {
+    bool used;     /* installed in KVM */
+    bool reserved; /* owned by a trigger */
+    struct apic_msi msi;
+};
+
+struct route_table {
+    pthread_mutex_t lock; /* protects entries, used, the level routes and KVM's routing table */
+    struct route_entry *entries; /* indexed by GSI */
+    uint32_t limit, used;
 };
 
 struct whp_partition {
@@ -120,8 +140,12 @@ struct whp_partition {
     uint64_t synthetic_features;
     uint64_t tsc_hz, apic_hz;
 
-    pthread_mutex_t route_lock; /* protects level_routes and the KVM GSI routing table */
-    struct apic_level_route level_routes[APIC_RESERVED_PINS];
+    pthread_mutex_t events_lock; /* protects the lists below (events/events.h); before routes.lock */
+    struct whp_doorbell *doorbells;
+    struct whp_trigger *triggers;
+    struct whp_port *ports;
+    struct route_table routes;
+    struct apic_level_route level_routes[APIC_RESERVED_PINS]; /* GSI i; under routes.lock */
 
     struct mem_map mem;
     struct whp_vp *_Atomic *vps; /* processor_count entries after setup; a vp lives until the

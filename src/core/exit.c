@@ -528,10 +528,30 @@ static HRESULT int3_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *
     return S_OK;
 }
 
+/* DeliverabilityNotifications.InterruptNotification */
+#define WINDOW_REQUEST (1ull << 1)
+
+/* The WHV_PROCESSOR_ACTIVITY_COUNTERS slot of a KVM exit, or -1 for one that is no exit. */
+static int counter_slot(uint32_t reason)
+{
+    switch (reason) {
+    case KVM_EXIT_IO: return 2;                       /* IoInstructions */
+    case KVM_EXIT_HLT: return 3;                      /* HaltInstructions */
+    case KVM_EXIT_X86_RDMSR: case KVM_EXIT_X86_WRMSR: return 5; /* MsrAccesses */
+    case KVM_EXIT_IRQ_WINDOW_OPEN: return 7;          /* PendingInterrupts */
+    case KVM_EXIT_MMIO: return 11;                    /* NestedPageFaultIntercepts */
+    case KVM_EXIT_INTR: return -1;
+    default: return 6;                                /* OtherIntercepts */
+    }
+}
+
 HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *again)
 {
     struct kvm_run *run = vp->run;
     *again = false;
+    int slot = counter_slot(run->exit_reason);
+    if (slot >= 0)
+        atomic_fetch_add_explicit(&vp->exit_counts[slot], 1, memory_order_relaxed);
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
         return io_exit(vp, ctx);
@@ -559,6 +579,15 @@ HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *ag
     exit_fill_context(vp, ctx);
     switch (run->exit_reason) {
     case KVM_EXIT_HLT: /* RIP is already past the HLT */
+        /* A halted VP with IF set is interruptible: with a window requested (mode None) that
+         * is the window the VMM waits for, not a halt. */
+        if ((vp->deliverability & WINDOW_REQUEST) && (run->s.regs.regs.rflags & (1u << 9))) {
+            vp->deliverability &= ~WINDOW_REQUEST;
+            run->request_interrupt_window = 0;
+            ctx->ExitReason = WHvRunVpExitReasonX64InterruptWindow;
+            ctx->InterruptWindow.DeliverableType = WHvX64PendingInterrupt;
+            break;
+        }
         ctx->ExitReason = WHvRunVpExitReasonX64Halt;
         break;
     case KVM_EXIT_SHUTDOWN:
@@ -569,8 +598,7 @@ HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *ag
         break;
     case KVM_EXIT_IRQ_WINDOW_OPEN:
         /* A one-shot request, as in WHP: the VMM asks again if it still wants it. */
-        vp->deliverability &= ~(uint64_t)(WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER){
-            .InterruptNotification = 1}.AsUINT64;
+        vp->deliverability &= ~WINDOW_REQUEST;
         run->request_interrupt_window = 0;
         ctx->ExitReason = WHvRunVpExitReasonX64InterruptWindow;
         ctx->InterruptWindow.DeliverableType = WHvX64PendingInterrupt;

@@ -1,6 +1,7 @@
 /* Partition lifetime and the handle table. A WHV_PARTITION_HANDLE is a slot number plus a
  * generation, never a pointer, so a deleted or forged handle is refused instead of followed. */
 #include "core/core.h"
+#include "events/routes.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -122,7 +123,7 @@ HRESULT WINAPI WHvCreatePartition(WHV_PARTITION_HANDLE *Partition)
     if (!p)
         return E_OUTOFMEMORY;
     pthread_mutex_init(&p->lock, NULL);
-    pthread_mutex_init(&p->route_lock, NULL);
+    pthread_mutex_init(&p->events_lock, NULL);
     p->vm_fd = -1;
     p->apic_mode = WHvX64LocalApicEmulationModeNone;
     p->features[0] = cpu_host_features(0);
@@ -130,7 +131,8 @@ HRESULT WINAPI WHvCreatePartition(WHV_PARTITION_HANDLE *Partition)
     p->apic_hz = 1000000000ull; /* KVM's APIC timer ticks once per nanosecond */
     int khz = kvm_ioctl(kfd, KVM_GET_TSC_KHZ, NULL);
     p->tsc_hz = khz > 0 ? (uint64_t)khz * 1000 : 0;
-    if (mem_init(&p->mem) < 0) {
+    if (mem_init(&p->mem) < 0 || routes_init(&p->routes) < 0) {
+        mem_destroy(&p->mem);
         free(p);
         return E_OUTOFMEMORY;
     }
@@ -158,6 +160,7 @@ HRESULT WINAPI WHvCreatePartition(WHV_PARTITION_HANDLE *Partition)
     }
     pthread_mutex_unlock(&table_lock);
     if (FAILED(hr)) {
+        routes_destroy(&p->routes);
         mem_destroy(&p->mem);
         free(p);
     }
@@ -278,7 +281,8 @@ HRESULT WINAPI WHvDeletePartition(WHV_PARTITION_HANDLE Partition)
         close(p->vm_fd);
     free(p->cpuid_exits);
     free(p->cpuid_results);
-    pthread_mutex_destroy(&p->route_lock);
+    routes_destroy(&p->routes);
+    pthread_mutex_destroy(&p->events_lock);
     pthread_mutex_destroy(&p->lock);
     free(p);
     return S_OK;

@@ -138,6 +138,9 @@ int vp_create_kvm(struct whp_partition *p, struct whp_vp *vp)
     vp->deliverability = 0;
     for (int i = 0; i < 8; i++)
         atomic_store(&vp->level_eoi[i], 0);
+    for (int i = 0; i < 14; i++)
+        atomic_store(&vp->exit_counts[i], 0);
+    atomic_store(&vp->guest_ns, 0);
     atomic_store(&vp->cancel, false);
     return r;
 }
@@ -274,8 +277,16 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
         r = exit_prepare_run(vp);
         while (atomic_load(&vp->hold))
             sched_yield(); /* another thread is reading this vCPU's LAPIC */
-        if (r == 0)
+        if (r == 0) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
             r = kvm_run(vp->fd);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            atomic_fetch_add_explicit(&vp->guest_ns,
+                                      (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000 +
+                                                 (t1.tv_nsec - t0.tv_nsec)),
+                                      memory_order_relaxed);
+        }
         if (r == -EINTR)
             kick_drain();
         if (r == -EINTR || r == -EAGAIN)
@@ -357,6 +368,45 @@ HRESULT WINAPI WHvTranslateGva(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
     TranslationResult->ResultCode =
         gva_translate(&cpu, Gva, (uint32_t)TranslateFlags, read_phys, &p->mem, &gpa);
     *Gpa = gpa;
+    part_put(p);
+    return S_OK;
+}
+
+HRESULT WINAPI WHvGetVirtualProcessorCounters(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
+                                              WHV_PROCESSOR_COUNTER_SET CounterSet, VOID *Buffer,
+                                              UINT32 BufferSizeInBytes, UINT32 *BytesWritten)
+{
+    union {
+        WHV_PROCESSOR_RUNTIME_COUNTERS runtime;
+        WHV_PROCESSOR_ACTIVITY_COUNTERS intercepts;
+    } c;
+    UINT32 len;
+    if (CounterSet == WHvProcessorCounterSetRuntime)
+        len = sizeof(c.runtime);
+    else if (CounterSet == WHvProcessorCounterSetIntercepts)
+        len = sizeof(c.intercepts);
+    else
+        return E_INVALIDARG; /* the other sets have no KVM counterpart here */
+    if (BytesWritten)
+        *BytesWritten = len;
+    if (!Buffer || BufferSizeInBytes < len)
+        return WHV_E_INSUFFICIENT_BUFFER;
+    struct whp_partition *p;
+    struct whp_vp *vp;
+    HRESULT hr = part_get_vp(Partition, VpIndex, &p, &vp);
+    if (FAILED(hr))
+        return hr;
+    memset(&c, 0, sizeof(c));
+    if (CounterSet == WHvProcessorCounterSetRuntime) {
+        /* Time inside KVM_RUN; the hypervisor's own share is not visible from here. */
+        c.runtime.TotalRuntime100ns = atomic_load(&vp->guest_ns) / 100;
+    } else {
+        /* Counts of exits that reached user space; their time is not measured (0). */
+        WHV_PROCESSOR_INTERCEPT_COUNTER *slot = &c.intercepts.PageInvalidations;
+        for (int i = 0; i < 14; i++)
+            slot[i].Count = atomic_load(&vp->exit_counts[i]);
+    }
+    memcpy(Buffer, &c, len);
     part_put(p);
     return S_OK;
 }

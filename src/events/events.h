@@ -1,0 +1,46 @@
+/* Triggers, doorbells and notification ports: the partition's event objects. All of them live
+ * on lists under whp_partition.events_lock (taken before routes.lock); a handle is the object's
+ * address, only ever compared against the lists, never followed before it is found there. */
+#ifndef OPENWHP_EVENTS_H
+#define OPENWHP_EVENTS_H
+
+#include "core/core.h"
+
+struct whp_doorbell {
+    struct whp_doorbell *next;
+    WHV_DOORBELL_MATCH_DATA match;
+    int fd;   /* the caller's eventfd; never closed by us */
+    bool pio; /* port I/O doorbell (Linux extension): GuestAddress is the port */
+};
+
+struct whp_trigger {
+    struct whp_trigger *next;
+    WHV_TRIGGER_PARAMETERS params;
+    HANDLE event; /* created here, owned by the caller */
+    int fd;
+    uint32_t gsi;
+};
+
+struct whp_port {
+    struct whp_port *next;
+    WHV_NOTIFICATION_PORT_PARAMETERS params;
+    HANDLE event;
+    uint32_t preferred_vp;
+    uint64_t preferred_duration;
+};
+
+/* Pure validation of doorbell match data (also used by the unit tests): 0 or -EINVAL. */
+int doorbell_check(const WHV_DOORBELL_MATCH_DATA *m, bool pio);
+/* Whether two registrations at the same address may coexist (all value+length, same length,
+ * distinct values). */
+bool doorbell_compatible(const WHV_DOORBELL_MATCH_DATA *a, const WHV_DOORBELL_MATCH_DATA *b);
+
+/* With events_lock held. */
+HRESULT doorbell_add(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, HANDLE event,
+                     bool pio);
+HRESULT doorbell_remove(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, bool pio);
+
+/* Partition teardown: frees every event object (the VM fd going away detaches KVM's side). */
+void events_destroy(struct whp_partition *p);
+
+#endif
