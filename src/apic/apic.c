@@ -16,6 +16,7 @@
 
 #include "apic/apic_dest.h"
 #include "events/routes.h"
+#include "synic/synic.h"
 #include <openwhp/interrupt_types.h>
 
 #define APIC_PAGE 1024
@@ -98,6 +99,11 @@ static int signal_msi(struct whp_partition *p, unsigned mode, bool logical, bool
     struct kvm_msi msi = {.address_lo = m.address_lo, .address_hi = m.address_hi, .data = m.data};
     int r = kvm_ioctl(p->vm_fd, KVM_SIGNAL_MSI, &msi);
     return r < 0 ? r : 0; /* r is the number of APICs that took it; 0 is not an error */
+}
+
+int apic_signal_fixed(struct whp_partition *p, uint32_t apic_id, uint8_t vector)
+{
+    return signal_msi(p, 0, false, false, apic_id, vector);
 }
 
 /* A level-triggered fixed interrupt: resolve its targets, arm their EOI reporting, send it. */
@@ -267,6 +273,7 @@ static HRESULT state_get(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex, void *b
     int r = p->apic_mode == WHvX64LocalApicEmulationModeNone ? -EPERM
                                                              : kvm_ioctl(vp->fd, KVM_GET_LAPIC, &lapic);
     if (r == 0) {
+        vp_lapic_read(vp, &lapic);
         memset(buf, 0, STATE2_SIZE);
         memcpy(buf, lapic.regs, APIC_PAGE);
     }
@@ -288,6 +295,8 @@ static HRESULT state_set(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex, const v
     memcpy(lapic.regs, buf, APIC_PAGE);
     int r = p->apic_mode == WHvX64LocalApicEmulationModeNone ? -EPERM
                                                              : kvm_ioctl(vp->fd, KVM_SET_LAPIC, &lapic);
+    if (r == 0)
+        vp_lapic_written(vp, &lapic);
     vp_release(p, vp);
     return r == -EPERM ? ERROR_HV_OPERATION_DENIED : hr_from_errno(r);
 }
@@ -306,6 +315,24 @@ HRESULT WINAPI WHvSetVirtualProcessorInterruptControllerState2(WHV_PARTITION_HAN
     return state_set(Partition, VpIndex, State, StateSize);
 }
 
+static HRESULT synic_state(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
+                           WHV_VIRTUAL_PROCESSOR_STATE_TYPE type, void *buf, UINT32 size,
+                           UINT32 *written, bool set)
+{
+    if (written)
+        *written = 4096;
+    if (!buf || size < 4096)
+        return set ? E_INVALIDARG : WHV_E_INSUFFICIENT_BUFFER;
+    struct whp_partition *p;
+    struct whp_vp *vp;
+    HRESULT hr = vp_acquire(Partition, VpIndex, &p, &vp);
+    if (FAILED(hr))
+        return hr;
+    hr = synic_page_state(vp, type == WHvVirtualProcessorStateTypeSynicEventFlagPage, buf, set);
+    vp_release(p, vp);
+    return hr;
+}
+
 HRESULT WINAPI WHvGetVirtualProcessorState(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
                                            WHV_VIRTUAL_PROCESSOR_STATE_TYPE StateType, VOID *Buffer,
                                            UINT32 BufferSizeInBytes, UINT32 *BytesWritten)
@@ -315,9 +342,11 @@ HRESULT WINAPI WHvGetVirtualProcessorState(WHV_PARTITION_HANDLE Partition, UINT3
         return state_get(Partition, VpIndex, Buffer, BufferSizeInBytes, BytesWritten);
     case WHvVirtualProcessorStateTypeSynicMessagePage:
     case WHvVirtualProcessorStateTypeSynicEventFlagPage:
+        return synic_state(Partition, VpIndex, StateType, Buffer, BufferSizeInBytes, BytesWritten,
+                           false);
     case WHvVirtualProcessorStateTypeSynicTimerState:
     case WHvVirtualProcessorStateTypeXsaveState:
-        return E_NOTIMPL; /* SynIC and XSAVE state come with their issues */
+        return E_NOTIMPL; /* no synthetic timers; XSAVE state is not offered yet */
     default:
         return E_INVALIDARG;
     }
@@ -332,6 +361,8 @@ HRESULT WINAPI WHvSetVirtualProcessorState(WHV_PARTITION_HANDLE Partition, UINT3
         return state_set(Partition, VpIndex, Buffer, BufferSizeInBytes);
     case WHvVirtualProcessorStateTypeSynicMessagePage:
     case WHvVirtualProcessorStateTypeSynicEventFlagPage:
+        return synic_state(Partition, VpIndex, StateType, (void *)Buffer, BufferSizeInBytes, NULL,
+                           true);
     case WHvVirtualProcessorStateTypeSynicTimerState:
     case WHvVirtualProcessorStateTypeXsaveState:
         return E_NOTIMPL;

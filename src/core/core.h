@@ -40,6 +40,10 @@ int mem_unmap(struct mem_map *m, int vm_fd, uint64_t gpa, uint64_t size);
  * writable by the guest, unless `force` is set). */
 int mem_read(struct mem_map *m, uint64_t gpa, void *dst, size_t len);
 int mem_write(struct mem_map *m, uint64_t gpa, const void *src, size_t len, bool force);
+/* Runs fn on the host address of [gpa, gpa+len) while the mapping cannot change: for atomic
+ * operations on guest memory shared with running VPs. -EFAULT unless it is writable RAM. */
+typedef int (*mem_atomic_fn)(uint8_t *host, void *ctx);
+int mem_atomic(struct mem_map *m, uint64_t gpa, size_t len, mem_atomic_fn fn, void *ctx);
 /* The WHV_MAP_GPA_RANGE_FLAGS of the page holding gpa, 0 when unmapped. */
 uint32_t mem_flags(struct mem_map *m, uint64_t gpa);
 
@@ -52,6 +56,12 @@ enum vp_pending {
     VP_PENDING_PIO_IN,   /* KVM will complete an IN at the next KVM_RUN */
     VP_PENDING_PIO_OUT,  /* KVM will skip an OUT at the next KVM_RUN (fast path) */
     VP_PENDING_RESTORE,  /* KVM already completed it with dummy data: restore `saved` */
+};
+
+/* SynIC registers of one VP (synic/synic.c); under whp_partition.synic_lock. */
+struct synic_vp {
+    uint64_t scontrol, siefp, simp;
+    uint64_t sint[16];
 };
 
 struct whp_partition;
@@ -85,6 +95,7 @@ struct whp_vp {
     bool kvm_regs_valid;      /* rewind of a retired instruction's RIP */
 
     uint64_t deliverability; /* WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER */
+    struct synic_vp synic;
     atomic_int hold;         /* > 0: another thread needs the vCPU mutex; stay out of KVM_RUN */
     /* Exits that reached user space, by WHV_PROCESSOR_ACTIVITY_COUNTERS slot, and time in the
      * guest; written by the running thread, read by anyone. */
@@ -140,6 +151,8 @@ struct whp_partition {
     uint64_t synthetic_features;
     uint64_t tsc_hz, apic_hz;
 
+    pthread_mutex_t synic_lock; /* protects the two MSRs below and every VP's synic state */
+    uint64_t guest_os_id, hypercall_msr;
     pthread_mutex_t events_lock; /* protects the lists below (events/events.h); before routes.lock */
     struct whp_doorbell *doorbells;
     struct whp_trigger *triggers;
@@ -195,6 +208,9 @@ typedef int (*gva_read_fn)(void *ctx, uint64_t gpa, uint64_t *val, unsigned size
 uint32_t gva_translate(const struct gva_cpu *cpu, uint64_t gva, uint32_t flags, gva_read_fn rd,
                        void *ctx, uint64_t *gpa);
 void vp_gva_cpu(struct whp_vp *vp, struct gva_cpu *cpu);
+bool vp_translate(struct whp_vp *vp, uint64_t gva, uint64_t *gpa);
+void vp_lapic_written(struct whp_vp *vp, const struct kvm_lapic_state *lapic);
+void vp_lapic_read(struct whp_vp *vp, struct kvm_lapic_state *lapic);
 /* Reads guest virtual memory through the VP's page tables: bytes read (stops at a fault). */
 size_t vp_read_gva(struct whp_vp *vp, uint64_t gva, void *dst, size_t len);
 

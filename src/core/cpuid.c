@@ -2,6 +2,7 @@
  * processor features, with each VP's own APIC ID, no KVM paravirtual leaves, and the VMM's
  * CpuidResultList on top. Also the host feature banks reported by WHvGetCapability. */
 #include "core/core.h"
+#include "synic/synic.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -133,7 +134,7 @@ int cpuid_build(struct whp_partition *p, struct whp_vp *vp)
     const struct kvm_cpuid2 *host = kvm_supported_cpuid();
     if (!host)
         return -ENODEV;
-    uint32_t max = host->nent + p->cpuid_result_count;
+    uint32_t max = host->nent + p->cpuid_result_count + 7;
     struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + max * sizeof(c->entries[0]));
     if (!c)
         return -ENOMEM;
@@ -162,6 +163,14 @@ int cpuid_build(struct whp_partition *p, struct whp_vp *vp)
             break;
         }
         c->entries[c->nent++] = e;
+    }
+    if (p->synthetic_features) {
+        for (uint32_t leaf = 0x40000000; leaf <= 0x40000006; leaf++) {
+            uint32_t r[4];
+            synic_cpuid(p, leaf, r);
+            c->entries[c->nent++] = (struct kvm_cpuid_entry2){
+                .function = leaf, .eax = r[0], .ebx = r[1], .ecx = r[2], .edx = r[3]};
+        }
     }
     /* The VMM's CpuidResultList replaces whole leaves (every subleaf) or adds new ones. */
     for (uint32_t r = 0; r < p->cpuid_result_count; r++) {

@@ -13,6 +13,7 @@
 
 #include "apic/apic.h"
 #include "emu/emu_decode.h"
+#include "synic/synic.h"
 
 static void seg_to_whp(const struct kvm_segment *k, WHV_X64_SEGMENT_REGISTER *w)
 {
@@ -464,6 +465,23 @@ static HRESULT msr_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *a
 {
     struct kvm_run *run = vp->run;
     bool write = run->exit_reason == KVM_EXIT_X86_WRMSR;
+    if (synic_enabled(vp->part) && run->msr.index >= SYNIC_MSR_FIRST &&
+        run->msr.index <= SYNIC_MSR_LAST) {
+        /* Ours: KVM finishes the instruction with the value (or #GP) at the next run. */
+        uint64_t value = run->msr.data;
+        uint16_t sints;
+        run->msr.error = synic_msr(vp, write, run->msr.index, &value, &sints) < 0;
+        if (!write)
+            run->msr.data = value;
+        if (!sints) {
+            *again = true;
+            return S_OK;
+        }
+        exit_fill_context(vp, ctx);
+        ctx->ExitReason = WHvRunVpExitReasonSynicSintDeliverable;
+        ctx->SynicSintDeliverable.DeliverableSints = sints;
+        return S_OK;
+    }
     if (!msr_wanted(vp, run->msr.reason)) {
         run->msr.error = 1; /* #GP, as on hardware without the MSR */
         *again = true;
@@ -554,6 +572,15 @@ HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *ag
         atomic_fetch_add_explicit(&vp->exit_counts[slot], 1, memory_order_relaxed);
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
+        if (synic_enabled(vp->part) &&
+            (run->io.port == SYNIC_PORT_SIGNAL || run->io.port == SYNIC_PORT_CALL)) {
+            bool handled;
+            bool to_vmm = synic_hypercall(vp, ctx, &handled);
+            if (handled) {
+                *again = !to_vmm;
+                return S_OK;
+            }
+        }
         return io_exit(vp, ctx);
     case KVM_EXIT_MMIO:
         return mmio_exit(vp, ctx);

@@ -195,6 +195,17 @@ int mem_write(struct mem_map *m, uint64_t gpa, const void *src, size_t len, bool
     return copy(m, gpa, (void *)src, len, true, force);
 }
 
+int mem_atomic(struct mem_map *m, uint64_t gpa, size_t len, mem_atomic_fn fn, void *ctx)
+{
+    int e = -EFAULT;
+    pthread_rwlock_rdlock(&m->lock);
+    const struct mem_range *r = find(m, gpa);
+    if (r && (r->flags & WHvMapGpaRangeFlagWrite) && gpa + len <= r->gpa + r->size)
+        e = fn(r->hva + (gpa - r->gpa), ctx);
+    pthread_rwlock_unlock(&m->lock);
+    return e;
+}
+
 uint32_t mem_flags(struct mem_map *m, uint64_t gpa)
 {
     pthread_rwlock_rdlock(&m->lock);

@@ -123,6 +123,7 @@ HRESULT WINAPI WHvCreatePartition(WHV_PARTITION_HANDLE *Partition)
     if (!p)
         return E_OUTOFMEMORY;
     pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->synic_lock, NULL);
     pthread_mutex_init(&p->events_lock, NULL);
     p->vm_fd = -1;
     p->apic_mode = WHvX64LocalApicEmulationModeNone;
@@ -283,6 +284,7 @@ HRESULT WINAPI WHvDeletePartition(WHV_PARTITION_HANDLE Partition)
     free(p->cpuid_results);
     routes_destroy(&p->routes);
     pthread_mutex_destroy(&p->events_lock);
+    pthread_mutex_destroy(&p->synic_lock);
     pthread_mutex_destroy(&p->lock);
     free(p);
     return S_OK;

@@ -2,6 +2,7 @@
  * for, and how the exit-related properties become KVM configuration (user-space MSR exits,
  * the MSR filter, guest debug for exception exits). */
 #include "core/core.h"
+#include "synic/synic.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@ static uint64_t supported_exits(void)
     WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = 0};
     e.X64MsrExit = kvm_check(-1, KVM_CAP_X86_USER_SPACE_MSR) && kvm_check(-1, KVM_CAP_X86_MSR_FILTER);
     e.ExceptionExit = kvm_check(-1, KVM_CAP_SET_GUEST_DEBUG) != 0;
+    e.HypercallExit = e.UnknownSynicConnection = 1; /* through the SynIC's hypercall page */
     return e.AsUINT64;
 }
 
@@ -112,8 +114,8 @@ HRESULT WINAPI WHvGetCapability(WHV_CAPABILITY_CODE CapabilityCode, VOID *Capabi
         len = sizeof(c.ProcessorFeaturesBanks);
         break;
     case WHvCapabilityCodeSyntheticProcessorFeaturesBanks:
-        /* No synthetic (Hyper-V) feature is implemented yet: an honest empty bank. */
         c.SyntheticProcessorFeaturesBanks.BanksCount = WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT;
+        c.SyntheticProcessorFeaturesBanks.AsUINT64[0] = kvm ? synic_supported_features() : 0;
         len = sizeof(c.SyntheticProcessorFeaturesBanks);
         break;
     case WHvCapabilityCodePhysicalAddressWidth:
@@ -130,9 +132,13 @@ HRESULT WINAPI WHvGetCapability(WHV_CAPABILITY_CODE CapabilityCode, VOID *Capabi
 
 static int set_msr_filter(struct whp_partition *p, WHV_X64_MSR_EXIT_BITMAP b)
 {
-    static uint8_t deny[1]; /* a one-MSR bitmap whose bit is 0: the access exits */
+    static uint8_t deny[(SYNIC_MSR_LAST - SYNIC_MSR_FIRST + 1) / 8]; /* 0 bits: accesses exit */
     struct kvm_msr_filter f = {.flags = KVM_MSR_FILTER_DEFAULT_ALLOW};
     unsigned n = 0;
+    if (synic_enabled(p))
+        f.ranges[n++] = (struct kvm_msr_filter_range){
+            .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+            .nmsrs = SYNIC_MSR_LAST - SYNIC_MSR_FIRST + 1, .base = SYNIC_MSR_FIRST, .bitmap = deny};
 #define RANGE(op, msr) f.ranges[n++] = (struct kvm_msr_filter_range){.flags = op, .nmsrs = 1, .base = msr, .bitmap = deny}
     if (b.TscMsrRead)
         RANGE(KVM_MSR_FILTER_READ, 0x10);
@@ -169,7 +175,7 @@ HRESULT prop_apply_exits(struct whp_partition *p)
     WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = p->extended_exits};
     WHV_X64_MSR_EXIT_BITMAP b = {.AsUINT64 = e.X64MsrExit ? p->msr_exit_bitmap : 0};
     uint32_t mask = b.UnhandledMsrs ? KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_INVAL : 0;
-    if (b.AsUINT64 & ~1ull)
+    if ((b.AsUINT64 & ~1ull) || synic_enabled(p))
         mask |= KVM_MSR_EXIT_REASON_FILTER;
     int r = 0;
     /* Only touch KVM's MSR configuration when asked to, or to undo an earlier request. */
@@ -302,9 +308,9 @@ static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE
     case WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks:
         if (v.SyntheticProcessorFeaturesBanks.BanksCount != WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT)
             return E_INVALIDARG;
-        if (v.SyntheticProcessorFeaturesBanks.AsUINT64[0])
-            return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG; /* nothing synthetic is implemented yet */
-        p->synthetic_features = 0;
+        if (v.SyntheticProcessorFeaturesBanks.AsUINT64[0] & ~synic_supported_features())
+            return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG;
+        p->synthetic_features = v.SyntheticProcessorFeaturesBanks.AsUINT64[0];
         return S_OK;
     case WHvPartitionPropertyCodeProcessorClockFrequency:
         /* KVM here cannot scale the TSC (no KVM_CAP_TSC_CONTROL): only the host rate works. */

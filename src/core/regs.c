@@ -3,6 +3,7 @@
  * cache, written back by the next KVM_RUN); debug registers, XCR0, FP/SIMD state, MSRs and the
  * activity state are read and written with their own ioctls, once per call and group. */
 #include "core/core.h"
+#include "synic/synic.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -11,7 +12,7 @@
 enum reg_class {
     RC_NONE, RC_GPR, RC_SEG, RC_TABLE, RC_CR, RC_DR, RC_XCR0, RC_XMM, RC_FPMMX, RC_FPCS, RC_XMMCS,
     RC_MSR, RC_EFER, RC_APICBASE, RC_INITIAL_APIC_ID, RC_PENDING_INTERRUPTION, RC_INTERRUPT_STATE,
-    RC_PENDING_EVENT, RC_DELIVERABILITY, RC_ACTIVITY, RC_APIC,
+    RC_PENDING_EVENT, RC_DELIVERABILITY, RC_ACTIVITY, RC_APIC, RC_SYNIC,
 };
 
 struct reg_info {
@@ -87,6 +88,9 @@ static bool classify(WHV_REGISTER_NAME n, struct reg_info *ri)
         *ri = (struct reg_info){RC_DELIVERABILITY, 0};
     else if (v == WHvRegisterInternalActivityState)
         *ri = (struct reg_info){RC_ACTIVITY, 0};
+    else if ((v >= WHvRegisterSint0 && v <= WHvRegisterEom) || v == WHvX64RegisterHypercall ||
+             v == WHvRegisterGuestOsId)
+        *ri = (struct reg_info){RC_SYNIC, v};
     else if (v >= WHvX64RegisterApicId && v <= WHvX64RegisterApicSelfIpi && v != WHvX64RegisterApicEoi &&
              v != WHvX64RegisterApicSelfIpi)
         *ri = (struct reg_info){RC_APIC, (v - 0x3000) << 4}; /* x2APIC MSR - 0x800 = offset >> 4 */
@@ -157,8 +161,10 @@ static int need(struct groups *g, enum reg_class c)
         g->have_mp = true;
     if (c == RC_APIC && g->vp->part->apic_mode == WHvX64LocalApicEmulationModeNone)
         return -ENOENT; /* no LAPIC: these names do not exist */
-    if (c == RC_APIC && !g->have_lapic && (r = kvm_ioctl(g->vp->fd, KVM_GET_LAPIC, &g->lapic)) == 0)
+    if (c == RC_APIC && !g->have_lapic && (r = kvm_ioctl(g->vp->fd, KVM_GET_LAPIC, &g->lapic)) == 0) {
+        vp_lapic_read(g->vp, &g->lapic);
         g->have_lapic = true;
+    }
     return r;
 }
 
@@ -173,8 +179,8 @@ static int flush(struct groups *g)
         r = kvm_ioctl(g->vp->fd, KVM_SET_XSAVE, &g->xsave);
     if (r == 0 && g->dirty_mp)
         r = kvm_ioctl(g->vp->fd, KVM_SET_MP_STATE, &g->mp);
-    if (r == 0 && g->dirty_lapic)
-        r = kvm_ioctl(g->vp->fd, KVM_SET_LAPIC, &g->lapic);
+    if (r == 0 && g->dirty_lapic && (r = kvm_ioctl(g->vp->fd, KVM_SET_LAPIC, &g->lapic)) == 0)
+        vp_lapic_written(g->vp, &g->lapic);
     return r;
 }
 
@@ -344,6 +350,7 @@ static int get_one(struct groups *g, const struct reg_info *ri, WHV_REGISTER_NAM
         break;
     case RC_DELIVERABILITY: v->Reg64 = vp->deliverability; break;
     case RC_APIC: v->Reg64 = lapic_get(g, ri->arg); break;
+    case RC_SYNIC: return synic_get_reg(vp, ri->arg, &v->Reg64);
     case RC_ACTIVITY:
         v->InternalActivity.StartupSuspend = g->mp.mp_state == KVM_MP_STATE_INIT_RECEIVED ||
                                              g->mp.mp_state == KVM_MP_STATE_UNINITIALIZED;
@@ -466,6 +473,8 @@ static int set_one(struct groups *g, const struct reg_info *ri, const WHV_REGIST
     case RC_APIC:
         lapic_set(g, ri->arg, v->Reg64);
         break;
+    case RC_SYNIC:
+        return synic_set_reg(vp, ri->arg, v->Reg64);
     case RC_DELIVERABILITY:
         vp->deliverability = v->Reg64;
         run->request_interrupt_window = v->DeliverabilityNotifications.InterruptNotification;

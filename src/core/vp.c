@@ -3,6 +3,7 @@
  * except inside KVM_RUN (KVM_SET_SIGNAL_MASK), so a cancel can never be lost between the check
  * of the cancel flag and the entry into the guest. */
 #include "core/core.h"
+#include "synic/synic.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -136,6 +137,7 @@ int vp_create_kvm(struct whp_partition *p, struct whp_vp *vp)
         r = load_cache(vp);
     vp->pending = VP_PENDING_NONE;
     vp->deliverability = 0;
+    synic_vp_reset(vp);
     for (int i = 0; i < 8; i++)
         atomic_store(&vp->level_eoi[i], 0);
     for (int i = 0; i < 14; i++)
@@ -274,6 +276,14 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
             exit_fill_context(vp, ctx);
             break;
         }
+        /* A SINT the VMM asked about may be deliverable already: no need to enter the guest. */
+        uint16_t sints = vp->deliverability >> 48 ? synic_deliverable(vp) : 0;
+        if (sints) {
+            exit_fill_context(vp, ctx);
+            ctx->ExitReason = WHvRunVpExitReasonSynicSintDeliverable;
+            ctx->SynicSintDeliverable.DeliverableSints = sints;
+            break;
+        }
         r = exit_prepare_run(vp);
         while (atomic_load(&vp->hold))
             sched_yield(); /* another thread is reading this vCPU's LAPIC */
@@ -343,6 +353,31 @@ size_t vp_read_gva(struct whp_vp *vp, uint64_t gva, void *dst, size_t len)
         done += n;
     }
     return done;
+}
+
+/* CR8 is the LAPIC's TPR: KVM keeps one value, the register cache keeps a copy in the sregs.
+ * After the LAPIC page is written, the copy follows it; before the page is read, a CR8 the VMM
+ * set but KVM has not seen yet wins. */
+void vp_lapic_written(struct whp_vp *vp, const struct kvm_lapic_state *lapic)
+{
+    uint32_t tpr;
+    memcpy(&tpr, lapic->regs + 0x80, 4);
+    vp->run->s.regs.sregs.cr8 = (tpr >> 4) & 0xf;
+}
+
+void vp_lapic_read(struct whp_vp *vp, struct kvm_lapic_state *lapic)
+{
+    if (!(vp->run->kvm_dirty_regs & KVM_SYNC_X86_SREGS))
+        return;
+    uint32_t tpr = (uint32_t)(vp->run->s.regs.sregs.cr8 & 0xf) << 4;
+    memcpy(lapic->regs + 0x80, &tpr, 4);
+}
+
+bool vp_translate(struct whp_vp *vp, uint64_t gva, uint64_t *gpa)
+{
+    struct gva_cpu cpu;
+    vp_gva_cpu(vp, &cpu);
+    return gva_translate(&cpu, gva, 0, read_phys, &vp->part->mem, gpa) == WHvTranslateGvaResultSuccess;
 }
 
 HRESULT WINAPI WHvTranslateGva(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,

@@ -25,6 +25,7 @@ struct whp_port {
     struct whp_port *next;
     WHV_NOTIFICATION_PORT_PARAMETERS params;
     HANDLE event;
+    int fd; /* the event's eventfd */
     uint32_t preferred_vp;
     uint64_t preferred_duration;
 };
