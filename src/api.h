@@ -7,6 +7,7 @@
 #include <WinHvPlatform.h>
 #include <WinHvEmulation.h>
 #include <openwhp/doorbell.h>
+#include <openwhp/event.h>
 #pragma GCC visibility pop
 
 #endif

@@ -1,6 +1,7 @@
 /* Partition lifetime and the handle table. A WHV_PARTITION_HANDLE is a slot number plus a
  * generation, never a pointer, so a deleted or forged handle is refused instead of followed. */
 #include "core/core.h"
+#include "events/events.h"
 #include "events/routes.h"
 
 #include <errno.h>
@@ -282,6 +283,7 @@ HRESULT WINAPI WHvDeletePartition(WHV_PARTITION_HANDLE Partition)
         close(p->vm_fd);
     free(p->cpuid_exits);
     free(p->cpuid_results);
+    events_destroy(p);
     routes_destroy(&p->routes);
     pthread_mutex_destroy(&p->events_lock);
     pthread_mutex_destroy(&p->synic_lock);

@@ -1,0 +1,139 @@
+/* Notification ports: a Doorbell port is a doorbell owned by a handle; an Event port binds a
+ * SynIC connection id to an event, set by the guest's HvSignalEvent once the SynIC delivers it.
+ * PreferredTargetVp and PreferredTargetDuration are validated and stored: KVM wakes the waiter
+ * wherever the scheduler runs it, so they have no effect here. */
+#include "events/events.h"
+
+#include <stdlib.h>
+
+#include "events/event_internal.h"
+#include "synic/synic.h"
+
+void events_destroy(struct whp_partition *p)
+{
+    while (p->doorbells) {
+        struct whp_doorbell *d = p->doorbells;
+        p->doorbells = d->next;
+        free(d);
+    }
+    while (p->triggers) {
+        struct whp_trigger *t = p->triggers;
+        p->triggers = t->next;
+        free(t);
+    }
+    while (p->ports) {
+        struct whp_port *o = p->ports;
+        p->ports = o->next;
+        free(o);
+    }
+}
+
+static struct whp_port **find(struct whp_partition *p, WHV_NOTIFICATION_PORT_HANDLE h)
+{
+    for (struct whp_port **pp = &p->ports; *pp; pp = &(*pp)->next)
+        if (*pp == (struct whp_port *)h)
+            return pp;
+    return NULL;
+}
+
+static HRESULT port_add(struct whp_partition *p, const WHV_NOTIFICATION_PORT_PARAMETERS *prm,
+                        HANDLE event)
+{
+    if (prm->Reserved || prm->Reserved1 || prm->ConnectionVtl)
+        return E_INVALIDARG;
+    if (prm->NotificationPortType == WHvNotificationPortTypeDoorbell)
+        return doorbell_add(p, &prm->Doorbell, event, false);
+    if (prm->NotificationPortType != WHvNotificationPortTypeEvent)
+        return E_INVALIDARG;
+    if (evt_fd(event) < 0 || (prm->Event.ConnectionId >> 24)) /* HV_CONNECTION_ID: 24 bits */
+        return E_INVALIDARG;
+    for (struct whp_port *o = p->ports; o; o = o->next)
+        if (o->params.NotificationPortType == WHvNotificationPortTypeEvent &&
+            o->params.Event.ConnectionId == prm->Event.ConnectionId)
+            return ERROR_HV_INVALID_PARAMETER; /* one port per connection */
+    /* The hypercall page's fast HvSignalEvent path: KVM sets the event, no exit. */
+    return hr_from_errno(synic_port_attach(p, prm->Event.ConnectionId, evt_fd(event), true));
+}
+
+HRESULT WINAPI WHvCreateNotificationPort(WHV_PARTITION_HANDLE Partition,
+                                         const WHV_NOTIFICATION_PORT_PARAMETERS *Parameters,
+                                         HANDLE EventHandle, WHV_NOTIFICATION_PORT_HANDLE *PortHandle)
+{
+    if (!Parameters || !PortHandle)
+        return E_INVALIDARG;
+    *PortHandle = NULL;
+    struct whp_partition *p = part_get(Partition);
+    if (!p)
+        return E_HANDLE;
+    struct whp_port *o = calloc(1, sizeof(*o));
+    HRESULT hr = o ? S_OK : E_OUTOFMEMORY;
+    pthread_mutex_lock(&p->events_lock);
+    if (SUCCEEDED(hr) && !atomic_load(&p->setup))
+        hr = WHV_E_INVALID_PARTITION_CONFIG;
+    if (SUCCEEDED(hr))
+        hr = port_add(p, Parameters, EventHandle);
+    if (SUCCEEDED(hr)) {
+        *o = (struct whp_port){p->ports, *Parameters, EventHandle, evt_fd(EventHandle), WHV_ANY_VP,
+                               WHV_NOTIFICATION_PORT_PREFERRED_DURATION_MAX};
+        p->ports = o;
+        *PortHandle = o;
+    }
+    pthread_mutex_unlock(&p->events_lock);
+    if (FAILED(hr))
+        free(o);
+    part_put(p);
+    return hr;
+}
+
+HRESULT WINAPI WHvSetNotificationPortProperty(WHV_PARTITION_HANDLE Partition,
+                                              WHV_NOTIFICATION_PORT_HANDLE PortHandle,
+                                              WHV_NOTIFICATION_PORT_PROPERTY_CODE PropertyCode,
+                                              WHV_NOTIFICATION_PORT_PROPERTY PropertyValue)
+{
+    struct whp_partition *p = part_get(Partition);
+    if (!p)
+        return E_HANDLE;
+    HRESULT hr = S_OK;
+    pthread_mutex_lock(&p->events_lock);
+    struct whp_port **pp = find(p, PortHandle);
+    if (!pp)
+        hr = E_HANDLE;
+    else if (PropertyCode == WHvNotificationPortPropertyPreferredTargetVp) {
+        if (PropertyValue != WHV_ANY_VP && PropertyValue >= p->processor_count)
+            hr = E_INVALIDARG;
+        else
+            (*pp)->preferred_vp = (uint32_t)PropertyValue;
+    } else if (PropertyCode == WHvNotificationPortPropertyPreferredTargetDuration) {
+        (*pp)->preferred_duration = PropertyValue;
+    } else {
+        hr = E_INVALIDARG;
+    }
+    pthread_mutex_unlock(&p->events_lock);
+    part_put(p);
+    return hr;
+}
+
+HRESULT WINAPI WHvDeleteNotificationPort(WHV_PARTITION_HANDLE Partition,
+                                         WHV_NOTIFICATION_PORT_HANDLE PortHandle)
+{
+    struct whp_partition *p = part_get(Partition);
+    if (!p)
+        return E_HANDLE;
+    HRESULT hr = S_OK;
+    pthread_mutex_lock(&p->events_lock);
+    struct whp_port **pp = find(p, PortHandle);
+    if (!pp) {
+        hr = E_HANDLE;
+    } else {
+        struct whp_port *o = *pp;
+        if (o->params.NotificationPortType == WHvNotificationPortTypeDoorbell)
+            hr = doorbell_remove(p, &o->params.Doorbell, false);
+        else
+            hr = hr_from_errno(synic_port_attach(p, o->params.Event.ConnectionId, o->fd, false));
+        *pp = o->next;
+        free(o);
+    }
+    pthread_mutex_unlock(&p->events_lock);
+    part_put(p);
+    return hr;
+}

@@ -1,0 +1,174 @@
+/* Triggers: an event whose signal injects an interrupt inside KVM (irqfd on a GSI with an MSI
+ * route), with no user-space work per signal. Update rewrites the route, which KVM swaps
+ * atomically; delete detaches the irqfd and leaves the event to the caller. */
+#include "events/events.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "events/event_internal.h"
+#include "events/routes.h"
+#include <openwhp/event.h>
+
+/* The MSI a trigger's parameters stand for, or an HRESULT saying why there is none. */
+static HRESULT trigger_msi(struct whp_partition *p, const WHV_TRIGGER_PARAMETERS *t,
+                           struct apic_msi *m)
+{
+    if (t->Reserved)
+        return E_INVALIDARG;
+    switch (t->TriggerType) {
+    case WHvTriggerTypeInterrupt: {
+        const WHV_INTERRUPT_CONTROL *ic = &t->Interrupt;
+        if (p->apic_mode == WHvX64LocalApicEmulationModeNone)
+            return ERROR_HV_OPERATION_DENIED;
+        bool fixed = ic->Type == WHvX64InterruptTypeFixed ||
+                     ic->Type == WHvX64InterruptTypeLowestPriority;
+        /* Level triggers would need an EOI per signal, which no user-space step sees. */
+        if ((!fixed && ic->Type != WHvX64InterruptTypeNmi) || ic->DestinationMode > 1 ||
+            ic->TriggerMode != WHvX64InterruptTriggerModeEdge || ic->TargetVtl || ic->Reserved ||
+            ic->Vector > 255 || (fixed && ic->Vector < 16))
+            return E_INVALIDARG;
+        *m = apic_msi_encode(ic->Type, ic->DestinationMode == WHvX64InterruptDestinationModeLogical,
+                             false, ic->Destination, (uint8_t)ic->Vector);
+        return S_OK;
+    }
+    case WHvTriggerTypeDeviceInterrupt:
+        /* There is no virtual PCI here: LogicalDeviceId is recorded, not checked; the MSI
+         * address and data say everything. */
+        if (t->DeviceInterrupt.Reserved || (t->DeviceInterrupt.MsiAddress & ~0xffffffffffull) ||
+            (t->DeviceInterrupt.MsiAddress & 0xfff00000u) != 0xfee00000u)
+            return E_INVALIDARG;
+        *m = (struct apic_msi){(uint32_t)t->DeviceInterrupt.MsiAddress,
+                               (uint32_t)(t->DeviceInterrupt.MsiAddress >> 32),
+                               t->DeviceInterrupt.MsiData};
+        return S_OK;
+    case WHvTriggerTypeSynicEvent:
+        return E_NOTIMPL; /* arrives with the SynIC */
+    default:
+        return E_INVALIDARG;
+    }
+}
+
+static struct whp_trigger **find(struct whp_partition *p, WHV_TRIGGER_HANDLE h)
+{
+    for (struct whp_trigger **pp = &p->triggers; *pp; pp = &(*pp)->next)
+        if (*pp == (struct whp_trigger *)h)
+            return pp;
+    return NULL;
+}
+
+static int irqfd(struct whp_partition *p, int fd, uint32_t gsi, bool assign)
+{
+    struct kvm_irqfd f = {.fd = (uint32_t)fd, .gsi = gsi,
+                          .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN};
+    return kvm_ioctl(p->vm_fd, KVM_IRQFD, &f);
+}
+
+HRESULT WINAPI WHvCreateTrigger(WHV_PARTITION_HANDLE Partition,
+                                const WHV_TRIGGER_PARAMETERS *Parameters,
+                                WHV_TRIGGER_HANDLE *TriggerHandle, HANDLE *EventHandle)
+{
+    if (!Parameters || !TriggerHandle || !EventHandle)
+        return E_INVALIDARG;
+    *TriggerHandle = NULL;
+    *EventHandle = NULL;
+    struct whp_partition *p = part_get(Partition);
+    if (!p)
+        return E_HANDLE;
+    struct apic_msi m;
+    struct whp_trigger *t = NULL;
+    HRESULT hr = atomic_load(&p->setup) ? trigger_msi(p, Parameters, &m)
+                                        : WHV_E_INVALID_PARTITION_CONFIG;
+    if (SUCCEEDED(hr) && !(t = calloc(1, sizeof(*t))))
+        hr = E_OUTOFMEMORY;
+    if (SUCCEEDED(hr)) {
+        t->params = *Parameters;
+        t->event = OpenWhpCreateEvent(FALSE, FALSE);
+        t->fd = evt_fd(t->event);
+        if (t->fd < 0)
+            hr = E_OUTOFMEMORY;
+    }
+    if (SUCCEEDED(hr)) {
+        pthread_mutex_lock(&p->events_lock);
+        pthread_mutex_lock(&p->routes.lock);
+        int gsi = routes_alloc(&p->routes);
+        int r = gsi < 0 ? gsi : routes_set(p, (uint32_t)gsi, &m);
+        if (r == 0)
+            r = irqfd(p, t->fd, (uint32_t)gsi, true);
+        if (r < 0 && gsi >= 0)
+            routes_free(p, (uint32_t)gsi);
+        pthread_mutex_unlock(&p->routes.lock);
+        if (r == 0) {
+            t->gsi = (uint32_t)gsi;
+            t->next = p->triggers;
+            p->triggers = t;
+        }
+        pthread_mutex_unlock(&p->events_lock);
+        hr = r == -ENOSPC ? HRESULT_FROM_WIN32(ERROR_BUSY) : hr_from_errno(r);
+    }
+    if (SUCCEEDED(hr)) {
+        *TriggerHandle = t;
+        *EventHandle = t->event;
+    } else if (t) {
+        if (t->event)
+            OpenWhpCloseEvent(t->event);
+        free(t);
+    }
+    part_put(p);
+    return hr;
+}
+
+HRESULT WINAPI WHvUpdateTriggerParameters(WHV_PARTITION_HANDLE Partition,
+                                          const WHV_TRIGGER_PARAMETERS *Parameters,
+                                          WHV_TRIGGER_HANDLE TriggerHandle)
+{
+    if (!Parameters)
+        return E_INVALIDARG;
+    struct whp_partition *p = part_get(Partition);
+    if (!p)
+        return E_HANDLE;
+    HRESULT hr;
+    pthread_mutex_lock(&p->events_lock);
+    struct whp_trigger **pp = find(p, TriggerHandle);
+    struct apic_msi m;
+    if (!pp)
+        hr = E_HANDLE;
+    else if (Parameters->TriggerType != (*pp)->params.TriggerType)
+        hr = E_INVALIDARG; /* a trigger keeps its type */
+    else if (SUCCEEDED(hr = trigger_msi(p, Parameters, &m))) {
+        pthread_mutex_lock(&p->routes.lock);
+        hr = hr_from_errno(routes_set(p, (*pp)->gsi, &m));
+        pthread_mutex_unlock(&p->routes.lock);
+        if (SUCCEEDED(hr))
+            (*pp)->params = *Parameters;
+    }
+    pthread_mutex_unlock(&p->events_lock);
+    part_put(p);
+    return hr;
+}
+
+HRESULT WINAPI WHvDeleteTrigger(WHV_PARTITION_HANDLE Partition, WHV_TRIGGER_HANDLE TriggerHandle)
+{
+    struct whp_partition *p = part_get(Partition);
+    if (!p)
+        return E_HANDLE;
+    HRESULT hr = S_OK;
+    pthread_mutex_lock(&p->events_lock);
+    struct whp_trigger **pp = find(p, TriggerHandle);
+    if (!pp) {
+        hr = E_HANDLE;
+    } else {
+        struct whp_trigger *t = *pp;
+        *pp = t->next;
+        int r = irqfd(p, t->fd, t->gsi, false);
+        pthread_mutex_lock(&p->routes.lock);
+        if (r == 0)
+            r = routes_free(p, t->gsi);
+        pthread_mutex_unlock(&p->routes.lock);
+        free(t); /* the event stays valid: it belongs to the caller */
+        hr = hr_from_errno(r);
+    }
+    pthread_mutex_unlock(&p->events_lock);
+    part_put(p);
+    return hr;
+}
