@@ -127,6 +127,7 @@ HRESULT WINAPI WHvCreatePartition(WHV_PARTITION_HANDLE *Partition)
     pthread_mutex_init(&p->synic_lock, NULL);
     pthread_mutex_init(&p->events_lock, NULL);
     p->vm_fd = -1;
+    p->trigger_epoll = p->trigger_stop = -1;
     p->apic_mode = WHvX64LocalApicEmulationModeNone;
     p->features[0] = cpu_host_features(0);
     p->features[1] = cpu_host_features(1);
@@ -212,6 +213,7 @@ HRESULT WINAPI WHvSetupPartition(WHV_PARTITION_HANDLE Partition)
             if (p->vm_fd >= 0)
                 close(p->vm_fd);
             p->vm_fd = -1;
+    p->trigger_epoll = p->trigger_stop = -1;
         }
     }
     pthread_mutex_unlock(&p->lock);

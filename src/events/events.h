@@ -43,5 +43,7 @@ HRESULT doorbell_remove(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *
 
 /* Partition teardown: frees every event object (the VM fd going away detaches KVM's side). */
 void events_destroy(struct whp_partition *p);
+/* Stops the SynicEvent trigger worker, if it runs. */
+void events_stop_worker(struct whp_partition *p);
 
 #endif

@@ -11,6 +11,7 @@
 
 void events_destroy(struct whp_partition *p)
 {
+    events_stop_worker(p);
     while (p->doorbells) {
         struct whp_doorbell *d = p->doorbells;
         p->doorbells = d->next;

@@ -1,13 +1,19 @@
 /* Triggers: an event whose signal injects an interrupt inside KVM (irqfd on a GSI with an MSI
  * route), with no user-space work per signal. Update rewrites the route, which KVM swaps
- * atomically; delete detaches the irqfd and leaves the event to the caller. */
+ * atomically; delete detaches the irqfd and leaves the event to the caller. SynicEvent triggers
+ * need a user-space step (the flag lives in guest memory): a per-partition worker thread waits
+ * on their events and sets the flags. */
 #include "events/events.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "events/event_internal.h"
 #include "events/routes.h"
+#include "synic/synic.h"
 #include <openwhp/event.h>
 
 /* The MSI a trigger's parameters stand for, or an HRESULT saying why there is none. */
@@ -43,7 +49,7 @@ static HRESULT trigger_msi(struct whp_partition *p, const WHV_TRIGGER_PARAMETERS
                                t->DeviceInterrupt.MsiData};
         return S_OK;
     case WHvTriggerTypeSynicEvent:
-        return E_NOTIMPL; /* arrives with the SynIC */
+        return synic_check_event(p, &t->SynicEvent);
     default:
         return E_INVALIDARG;
     }
@@ -55,6 +61,67 @@ static struct whp_trigger **find(struct whp_partition *p, WHV_TRIGGER_HANDLE h)
         if (*pp == (struct whp_trigger *)h)
             return pp;
     return NULL;
+}
+
+/* ---- SynicEvent triggers ---- */
+
+/* The worker: each readable trigger event is consumed and its flag set. Triggers are looked up
+ * in the list under events_lock, so a deleted one is never touched. */
+static void *synic_worker(void *arg)
+{
+    struct whp_partition *p = arg;
+    for (;;) {
+        struct epoll_event ev[16];
+        int n = epoll_wait(p->trigger_epoll, ev, 16, -1);
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.ptr == NULL)
+                return NULL; /* the stop event: the partition is going away */
+            pthread_mutex_lock(&p->events_lock);
+            for (struct whp_trigger *t = p->triggers; t; t = t->next) {
+                uint64_t count;
+                if (t != ev[i].data.ptr || read(t->fd, &count, sizeof(count)) != sizeof(count))
+                    continue;
+                synic_signal(p, &t->params.SynicEvent, NULL); /* coalesced signals: one flag */
+            }
+            pthread_mutex_unlock(&p->events_lock);
+        }
+    }
+}
+
+/* Adds (or removes) a SynicEvent trigger's event to the worker's set, starting the worker on
+ * first use. Called with events_lock. */
+static int synic_watch(struct whp_partition *p, struct whp_trigger *t, bool add)
+{
+    if (add && p->trigger_epoll < 0) {
+        p->trigger_epoll = epoll_create1(EPOLL_CLOEXEC);
+        p->trigger_stop = eventfd(0, EFD_CLOEXEC);
+        struct epoll_event stop = {.events = EPOLLIN, .data.ptr = NULL};
+        if (p->trigger_epoll < 0 || p->trigger_stop < 0 ||
+            epoll_ctl(p->trigger_epoll, EPOLL_CTL_ADD, p->trigger_stop, &stop) < 0 ||
+            pthread_create(&p->trigger_thread, NULL, synic_worker, p) != 0) {
+            int e = errno ? -errno : -ENOMEM;
+            events_stop_worker(p);
+            return e;
+        }
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = t};
+    if (epoll_ctl(p->trigger_epoll, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, t->fd, &ev) < 0)
+        return -errno;
+    return 0;
+}
+
+void events_stop_worker(struct whp_partition *p)
+{
+    if (p->trigger_stop >= 0 && p->trigger_epoll >= 0) {
+        uint64_t one = 1;
+        if (write(p->trigger_stop, &one, sizeof(one)) == sizeof(one))
+            pthread_join(p->trigger_thread, NULL);
+    }
+    if (p->trigger_epoll >= 0)
+        close(p->trigger_epoll);
+    if (p->trigger_stop >= 0)
+        close(p->trigger_stop);
+    p->trigger_epoll = p->trigger_stop = -1;
 }
 
 static int irqfd(struct whp_partition *p, int fd, uint32_t gsi, bool assign)
@@ -88,7 +155,16 @@ HRESULT WINAPI WHvCreateTrigger(WHV_PARTITION_HANDLE Partition,
         if (t->fd < 0)
             hr = E_OUTOFMEMORY;
     }
-    if (SUCCEEDED(hr)) {
+    if (SUCCEEDED(hr) && Parameters->TriggerType == WHvTriggerTypeSynicEvent) {
+        pthread_mutex_lock(&p->events_lock);
+        int r = synic_watch(p, t, true);
+        if (r == 0) {
+            t->next = p->triggers;
+            p->triggers = t;
+        }
+        pthread_mutex_unlock(&p->events_lock);
+        hr = hr_from_errno(r);
+    } else if (SUCCEEDED(hr)) {
         pthread_mutex_lock(&p->events_lock);
         pthread_mutex_lock(&p->routes.lock);
         int gsi = routes_alloc(&p->routes);
@@ -135,7 +211,10 @@ HRESULT WINAPI WHvUpdateTriggerParameters(WHV_PARTITION_HANDLE Partition,
         hr = E_HANDLE;
     else if (Parameters->TriggerType != (*pp)->params.TriggerType)
         hr = E_INVALIDARG; /* a trigger keeps its type */
-    else if (SUCCEEDED(hr = trigger_msi(p, Parameters, &m))) {
+    else if (SUCCEEDED(hr = trigger_msi(p, Parameters, &m)) &&
+             Parameters->TriggerType == WHvTriggerTypeSynicEvent)
+        (*pp)->params = *Parameters; /* the worker reads it under events_lock */
+    else if (SUCCEEDED(hr)) {
         pthread_mutex_lock(&p->routes.lock);
         hr = hr_from_errno(routes_set(p, (*pp)->gsi, &m));
         pthread_mutex_unlock(&p->routes.lock);
@@ -160,11 +239,16 @@ HRESULT WINAPI WHvDeleteTrigger(WHV_PARTITION_HANDLE Partition, WHV_TRIGGER_HAND
     } else {
         struct whp_trigger *t = *pp;
         *pp = t->next;
-        int r = irqfd(p, t->fd, t->gsi, false);
-        pthread_mutex_lock(&p->routes.lock);
-        if (r == 0)
-            r = routes_free(p, t->gsi);
-        pthread_mutex_unlock(&p->routes.lock);
+        int r;
+        if (t->params.TriggerType == WHvTriggerTypeSynicEvent) {
+            r = synic_watch(p, t, false);
+        } else {
+            r = irqfd(p, t->fd, t->gsi, false);
+            pthread_mutex_lock(&p->routes.lock);
+            if (r == 0)
+                r = routes_free(p, t->gsi);
+            pthread_mutex_unlock(&p->routes.lock);
+        }
         free(t); /* the event stays valid: it belongs to the caller */
         hr = hr_from_errno(r);
     }

@@ -350,6 +350,26 @@ static HRESULT signal_event(struct whp_vp *vp, unsigned sint, unsigned flag, BOO
     return was ? S_OK : hr_from_errno(raise_sint(vp, sint));
 }
 
+HRESULT synic_check_event(const struct whp_partition *p, const WHV_SYNIC_EVENT_PARAMETERS *e)
+{
+    if (e->TargetSint >= 16 || e->TargetVtl != 0 || e->FlagNumber >= 2048)
+        return E_INVALIDARG;
+    if (e->VpIndex >= p->processor_count)
+        return WHV_E_VP_DOES_NOT_EXIST;
+    return synic_enabled(p) ? S_OK : ERROR_HV_INVALID_SYNIC_STATE;
+}
+
+HRESULT synic_signal(struct whp_partition *p, const WHV_SYNIC_EVENT_PARAMETERS *e, BOOL *newly)
+{
+    struct whp_vp *vp = e->VpIndex < p->processor_count ? p->vps[e->VpIndex] : NULL;
+    if (!vp || !atomic_load(&vp->exists))
+        return WHV_E_VP_DOES_NOT_EXIST;
+    pthread_mutex_lock(&p->synic_lock);
+    HRESULT hr = signal_event(vp, e->TargetSint, e->FlagNumber, newly);
+    pthread_mutex_unlock(&p->synic_lock);
+    return hr;
+}
+
 HRESULT WINAPI WHvSignalVirtualProcessorSynicEvent(WHV_PARTITION_HANDLE Partition,
                                                    WHV_SYNIC_EVENT_PARAMETERS SynicEvent,
                                                    BOOL *NewlySignaled)
@@ -361,9 +381,7 @@ HRESULT WINAPI WHvSignalVirtualProcessorSynicEvent(WHV_PARTITION_HANDLE Partitio
     HRESULT hr = part_get_vp(Partition, SynicEvent.VpIndex, &p, &vp);
     if (FAILED(hr))
         return hr;
-    pthread_mutex_lock(&p->synic_lock);
-    hr = signal_event(vp, SynicEvent.TargetSint, SynicEvent.FlagNumber, NewlySignaled);
-    pthread_mutex_unlock(&p->synic_lock);
+    hr = synic_signal(p, &SynicEvent, NewlySignaled);
     part_put(p);
     return hr;
 }

@@ -41,6 +41,10 @@ HRESULT synic_page_state(struct whp_vp *vp, bool event_page, void *buf, bool set
 int synic_get_reg(struct whp_vp *vp, uint32_t name, uint64_t *value);
 int synic_set_reg(struct whp_vp *vp, uint32_t name, uint64_t value);
 
+/* SynicEvent triggers: validation, and setting the flag (WHvSignalVirtualProcessorSynicEvent). */
+HRESULT synic_check_event(const struct whp_partition *p, const WHV_SYNIC_EVENT_PARAMETERS *e);
+HRESULT synic_signal(struct whp_partition *p, const WHV_SYNIC_EVENT_PARAMETERS *e, BOOL *newly);
+
 /* Event notification ports: the fast path's ioeventfd, added and removed with the port. */
 int synic_port_attach(struct whp_partition *p, uint32_t connection_id, int fd, bool attach);
 
