@@ -14,6 +14,9 @@
 
 #include <WinHvEmulation.h>
 #include <WinHvPlatform.h>
+#include <openwhp/doorbell.h>
+#include <openwhp/event.h>
+#include <openwhp/interrupt_types.h>
 
 #define PAGE 4096u
 #define GPA_MAPPED 0x10000ull /* one read/write page mapped by vm() */
@@ -24,12 +27,27 @@
 static WHV_PARTITION_HANDLE P;
 static void *M;
 static WHV_EMULATOR_HANDLE E;
+static WHV_PARTITION_HANDLE P2;           /* a second partition, whose objects are foreign to P */
+static HANDLE EV;                         /* an event the row created */
+static HANDLE TEV;                        /* the event WHvCreateTrigger returned */
+static WHV_TRIGGER_HANDLE TRIG;           /* the trigger the row created */
+static WHV_NOTIFICATION_PORT_HANDLE PORT; /* the notification port the row created */
 
 static void teardown(void)
 {
     if (P)
         WHvDeletePartition(P);
     P = NULL;
+    if (P2)
+        WHvDeletePartition(P2);
+    P2 = NULL;
+    if (EV)
+        OpenWhpCloseEvent(EV);
+    if (TEV)
+        OpenWhpCloseEvent(TEV);
+    EV = TEV = NULL;
+    TRIG = NULL;
+    PORT = NULL;
     free(M);
     M = NULL;
     if (E)
@@ -548,6 +566,787 @@ static HRESULT mmio_no_bytes(void)
     return emu_failed(WHvEmulatorTryMmioEmulation(emu(), NULL, &vpctx, &mmioctx, &st));
 }
 
+/* ---- fixtures and helpers of the interrupt, SynIC and event rows ---- */
+#define GPA_UNMAPPED 0x200000ull
+#define SIEF_GPA (GPA_MAPPED + PAGE) /* second page that synic() maps */
+#define FORGED_TRIGGER ((WHV_TRIGGER_HANDLE)(uintptr_t)0x1234)
+#define FORGED_PORT ((WHV_NOTIFICATION_PORT_HANDLE)(uintptr_t)0x1234)
+#define FORGED_EVENT ((HANDLE)(uintptr_t)0x1234)
+#define STDIN_EVENT ((HANDLE)(uintptr_t)1) /* fd 0 plus one: a real fd, but not an event */
+/* Rows of the event functions return their raw result: FALSE, WAIT_FAILED or -1. */
+#define R_FALSE ((HRESULT)FALSE)
+#define R_WAIT_FAILED ((HRESULT)WAIT_FAILED)
+#define R_NO_FD ((HRESULT)-1)
+
+/* Set up with two VP slots and this LAPIC mode and synthetic features; VP 0 created (VP 1 not);
+ * GPA_MAPPED mapped read/write: one page, two with SynIC features (SIM at GPA_MAPPED, SIEF at
+ * SIEF_GPA). */
+static WHV_PARTITION_HANDLE configured(UINT32 apic_mode, UINT64 synthetic)
+{
+    with_count(2);
+    set_u64(P, WHvPartitionPropertyCodeLocalApicEmulationMode, apic_mode);
+    if (synthetic) {
+        WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS b;
+        memset(&b, 0, sizeof(b));
+        b.BanksCount = WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT;
+        b.AsUINT64[0] = synthetic;
+        WHvSetPartitionProperty(P, WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks, &b, sizeof(b));
+    }
+    WHvSetupPartition(P);
+    WHvCreateVirtualProcessor(P, 0, 0);
+    UINT32 size = synthetic ? 2 * PAGE : PAGE;
+    M = aligned_alloc(PAGE, size);
+    if (M) {
+        memset(M, 0, size);
+        WHvMapGpaRange(P, M, GPA_MAPPED, size, WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite);
+    }
+    return P;
+}
+
+static UINT64 synic_features(void)
+{
+    WHV_SYNTHETIC_PROCESSOR_FEATURES f = {.AsUINT64 = 0};
+    f.HypervisorPresent = f.Hv1 = f.AccessSynicRegs = 1;
+    return f.AsUINT64;
+}
+
+/* vm() with the LAPIC emulated (xAPIC): what interrupts need. */
+static WHV_PARTITION_HANDLE lapic(void) { return configured(WHvX64LocalApicEmulationModeXApic, 0); }
+static WHV_PARTITION_HANDLE lapic_vp0_deleted(void)
+{
+    lapic();
+    WHvDeleteVirtualProcessor(P, 0);
+    return P;
+}
+/* lapic() with SynIC features; the guest has not enabled the SynIC (SCONTROL 0, pages off). */
+static WHV_PARTITION_HANDLE synic(void) { return configured(WHvX64LocalApicEmulationModeXApic, synic_features()); }
+/* SynIC features but no LAPIC. */
+static WHV_PARTITION_HANDLE synic_no_lapic(void) { return configured(WHvX64LocalApicEmulationModeNone, synic_features()); }
+
+static HRESULT set_reg(WHV_PARTITION_HANDLE h, WHV_REGISTER_NAME n, UINT64 val)
+{
+    WHV_REGISTER_VALUE v;
+    memset(&v, 0, sizeof(v));
+    v.Reg64 = val;
+    return WHvSetVirtualProcessorRegisters(h, 0, &n, 1, &v);
+}
+
+/* synic() whose VP 0 enabled the SynIC: SIM page at `simp`, SIEF page at SIEF_GPA, SINT 0
+ * unmasked on vector 0x30 unless `sint0_masked`. */
+static WHV_PARTITION_HANDLE synic_on(UINT64 simp, int sint0_masked)
+{
+    synic();
+    set_reg(P, WHvRegisterScontrol, 1);
+    set_reg(P, WHvRegisterSimp, simp | 1);
+    set_reg(P, WHvRegisterSiefp, SIEF_GPA | 1);
+    set_reg(P, WHvRegisterSint0, sint0_masked ? 0x10030 : 0x30);
+    return P;
+}
+
+static HANDLE event(void)
+{
+    if (!EV)
+        EV = OpenWhpCreateEvent(FALSE, FALSE);
+    return EV;
+}
+
+/* A handle that was an event: closed, and its fd not reused by another event yet. */
+static HANDLE closed_event(void)
+{
+    HANDLE h = OpenWhpCreateEvent(FALSE, FALSE);
+    OpenWhpCloseEvent(h);
+    return h;
+}
+
+/* WHvRequestInterrupt */
+static WHV_INTERRUPT_CONTROL fixed(UINT32 vector)
+{
+    WHV_INTERRUPT_CONTROL c;
+    memset(&c, 0, sizeof(c));
+    c.Type = WHvX64InterruptTypeFixed;
+    c.DestinationMode = WHvX64InterruptDestinationModePhysical;
+    c.TriggerMode = WHvX64InterruptTriggerModeEdge;
+    c.Destination = 0;
+    c.Vector = vector;
+    return c;
+}
+
+static HRESULT request(WHV_PARTITION_HANDLE h, WHV_INTERRUPT_CONTROL c)
+{
+    return WHvRequestInterrupt(h, &c, sizeof(c));
+}
+
+static HRESULT request_type(WHV_PARTITION_HANDLE h, UINT32 type, UINT32 dest)
+{
+    WHV_INTERRUPT_CONTROL c = fixed(0x30);
+    c.Type = type;
+    c.Destination = dest;
+    return request(h, c);
+}
+
+/* WHvGetInterruptTargetVpSet */
+static UINT32 vps[8], nvps;
+
+static HRESULT targets(WHV_PARTITION_HANDLE h, UINT32 mode, UINT32 capacity)
+{
+    return WHvGetInterruptTargetVpSet(h, 0, (WHV_INTERRUPT_DESTINATION_MODE)mode, vps, capacity, &nvps);
+}
+
+/* LAPIC and VP state: a page and a little more, so rows can pass sizes around 4096 */
+static UINT8 state[2 * PAGE];
+static UINT32 written;
+
+static HRESULT get_ic2(WHV_PARTITION_HANDLE h, UINT32 vp, UINT32 size)
+{
+    return WHvGetVirtualProcessorInterruptControllerState2(h, vp, state, size, &written);
+}
+
+static HRESULT set_ic2(WHV_PARTITION_HANDLE h, UINT32 vp, UINT32 size)
+{
+    return WHvSetVirtualProcessorInterruptControllerState2(h, vp, state, size);
+}
+
+static HRESULT get_state(WHV_PARTITION_HANDLE h, UINT32 vp, UINT32 type, UINT32 size)
+{
+    return WHvGetVirtualProcessorState(h, vp, (WHV_VIRTUAL_PROCESSOR_STATE_TYPE)type, state, size, &written);
+}
+
+static HRESULT set_state(WHV_PARTITION_HANDLE h, UINT32 vp, UINT32 type, UINT32 size)
+{
+    return WHvSetVirtualProcessorState(h, vp, (WHV_VIRTUAL_PROCESSOR_STATE_TYPE)type, state, size);
+}
+
+/* A size probe must fail with the required size in the written count: S_FALSE if it does not. */
+static HRESULT probed(HRESULT hr, UINT32 need)
+{
+    return written == need ? hr : S_FALSE;
+}
+
+/* WHvGetVirtualProcessorCounters */
+static HRESULT counters(WHV_PARTITION_HANDLE h, UINT32 vp, UINT32 set, UINT32 size)
+{
+    return WHvGetVirtualProcessorCounters(h, vp, (WHV_PROCESSOR_COUNTER_SET)set, state, size, &written);
+}
+
+/* SynIC */
+static UINT8 msg[WHV_SYNIC_MESSAGE_SIZE + 8];
+
+static HRESULT post(WHV_PARTITION_HANDLE h, UINT32 vp, UINT32 sint, UINT32 type, UINT32 size)
+{
+    memcpy(msg, &type, sizeof(type));
+    return WHvPostVirtualProcessorSynicMessage(h, vp, sint, msg, size);
+}
+
+static HRESULT signal_evt(WHV_PARTITION_HANDLE h, UINT32 vp, UINT32 sint, UINT32 vtl, UINT32 flag)
+{
+    WHV_SYNIC_EVENT_PARAMETERS e;
+    memset(&e, 0, sizeof(e));
+    e.VpIndex = vp;
+    e.TargetSint = (UINT8)sint;
+    e.TargetVtl = (WHV_VTL)vtl;
+    e.FlagNumber = (UINT16)flag;
+    BOOL newly;
+    return WHvSignalVirtualProcessorSynicEvent(h, e, &newly);
+}
+
+/* Doorbells: a match on any write to this address */
+static WHV_DOORBELL_MATCH_DATA bell(UINT64 address)
+{
+    WHV_DOORBELL_MATCH_DATA m;
+    memset(&m, 0, sizeof(m));
+    m.GuestAddress = address;
+    return m;
+}
+
+static WHV_DOORBELL_MATCH_DATA bell_value(UINT64 address, UINT32 length, UINT64 value)
+{
+    WHV_DOORBELL_MATCH_DATA m = bell(address);
+    m.MatchOnLength = m.MatchOnValue = 1;
+    m.Length = length;
+    m.Value = value;
+    return m;
+}
+
+static HRESULT ring(WHV_PARTITION_HANDLE h, WHV_DOORBELL_MATCH_DATA m)
+{
+    return WHvRegisterPartitionDoorbellEvent(h, &m, event());
+}
+
+static HRESULT ring_pio(WHV_PARTITION_HANDLE h, WHV_DOORBELL_MATCH_DATA m)
+{
+    return OpenWhpRegisterPortDoorbellEvent(h, &m, event());
+}
+
+/* Triggers */
+static WHV_TRIGGER_PARAMETERS trig_irq(UINT32 vector)
+{
+    WHV_TRIGGER_PARAMETERS t;
+    memset(&t, 0, sizeof(t));
+    t.TriggerType = WHvTriggerTypeInterrupt;
+    t.Interrupt = fixed(vector);
+    return t;
+}
+
+static WHV_TRIGGER_PARAMETERS trig_dev(UINT64 address)
+{
+    WHV_TRIGGER_PARAMETERS t;
+    memset(&t, 0, sizeof(t));
+    t.TriggerType = WHvTriggerTypeDeviceInterrupt;
+    t.DeviceInterrupt.MsiAddress = address;
+    t.DeviceInterrupt.MsiData = 0x30;
+    return t;
+}
+
+static HRESULT create_trig(WHV_PARTITION_HANDLE h, WHV_TRIGGER_PARAMETERS t)
+{
+    return WHvCreateTrigger(h, &t, &TRIG, &TEV);
+}
+
+/* lapic() with a trigger for vector 0x30 in TRIG. */
+static WHV_PARTITION_HANDLE with_trigger(void)
+{
+    create_trig(lapic(), trig_irq(0x30));
+    return P;
+}
+
+/* Notification ports */
+static WHV_NOTIFICATION_PORT_PARAMETERS port_event(UINT32 connection)
+{
+    WHV_NOTIFICATION_PORT_PARAMETERS prm;
+    memset(&prm, 0, sizeof(prm));
+    prm.NotificationPortType = WHvNotificationPortTypeEvent;
+    prm.Event.ConnectionId = connection;
+    return prm;
+}
+
+static HRESULT create_port(WHV_PARTITION_HANDLE h, WHV_NOTIFICATION_PORT_PARAMETERS prm, HANDLE ev)
+{
+    return WHvCreateNotificationPort(h, &prm, ev, &PORT);
+}
+
+/* vm() with an event port for connection 7 in PORT. */
+static WHV_PARTITION_HANDLE with_port(void)
+{
+    create_port(vm(), port_event(7), event());
+    return P;
+}
+
+/* ---- rows of the interrupt, SynIC and event functions ---- */
+
+/* WHvRequestInterrupt */
+static HRESULT ri_null(void) { return WHvRequestInterrupt(lapic(), NULL, sizeof(WHV_INTERRUPT_CONTROL)); }
+static HRESULT ri_short(void) { WHV_INTERRUPT_CONTROL c = fixed(0x30); return WHvRequestInterrupt(lapic(), &c, sizeof(c) - 1); }
+static HRESULT ri_size0(void) { WHV_INTERRUPT_CONTROL c = fixed(0x30); return WHvRequestInterrupt(lapic(), &c, 0); }
+static HRESULT ri_smi(void) { return request_type(lapic(), OPENWHP_X64_INTERRUPT_TYPE_SMI, 0); }
+static HRESULT ri_remote_read(void) { return request_type(lapic(), OPENWHP_X64_INTERRUPT_TYPE_REMOTE_READ, 0); }
+static HRESULT ri_type10(void) { return request_type(lapic(), 10, 0); }
+static HRESULT ri_type255(void) { return request_type(lapic(), 255, 0); }
+static HRESULT ri_vector15(void) { return request(lapic(), fixed(15)); }
+static HRESULT ri_lowest_vector0(void) { WHV_INTERRUPT_CONTROL c = fixed(0); c.Type = WHvX64InterruptTypeLowestPriority; return request(lapic(), c); }
+static HRESULT ri_level_vector15(void) { WHV_INTERRUPT_CONTROL c = fixed(15); c.TriggerMode = WHvX64InterruptTriggerModeLevel; return request(lapic(), c); }
+static HRESULT ri_vector256(void) { return request(lapic(), fixed(256)); }
+static HRESULT ri_dest_mode2(void) { WHV_INTERRUPT_CONTROL c = fixed(0x30); c.DestinationMode = 2; return request(lapic(), c); }
+static HRESULT ri_trigger_mode2(void) { WHV_INTERRUPT_CONTROL c = fixed(0x30); c.TriggerMode = 2; return request(lapic(), c); }
+static HRESULT ri_vtl1(void) { WHV_INTERRUPT_CONTROL c = fixed(0x30); c.TargetVtl = 1; return request(lapic(), c); }
+static HRESULT ri_reserved(void) { WHV_INTERRUPT_CONTROL c = fixed(0x30); c.Reserved = 1ull << 39; return request(lapic(), c); }
+static HRESULT ri_lint1_missing(void) { return request_type(lapic(), WHvX64InterruptTypeLocalInt1, 1); }
+static HRESULT ri_lint1_logical(void)
+{
+    WHV_INTERRUPT_CONTROL c = fixed(0);
+    c.Type = WHvX64InterruptTypeLocalInt1;
+    c.DestinationMode = WHvX64InterruptDestinationModeLogical;
+    c.Destination = 1;
+    return request(lapic(), c);
+}
+static HRESULT ri_extint_missing(void) { return request_type(lapic(), OPENWHP_X64_INTERRUPT_TYPE_EXT_INT, 0xffffffffu); }
+static HRESULT ri_lint0_deleted(void) { return request_type(lapic_vp0_deleted(), OPENWHP_X64_INTERRUPT_TYPE_LOCAL_INT0, 0); }
+static HRESULT ri_none(void) { return request(vm(), fixed(0x30)); }
+static HRESULT ri_none_nmi(void) { return request_type(vm(), WHvX64InterruptTypeNmi, 0); }
+static HRESULT ri_not_setup(void) { return request(with_count(1), fixed(0x30)); }
+static HRESULT ri_deleted(void) { return request(deleted(), fixed(0x30)); }
+static HRESULT ri_forged(void) { return request(FORGED1, fixed(0x30)); }
+static HRESULT ri_null_handle(void) { return request(NULL, fixed(0x30)); }
+static HRESULT ri_level_routes_full(void)
+{
+    /* Level interrupts whose EOI never comes: each holds one of the 24 EOI-reporting routes. */
+    lapic();
+    WHV_INTERRUPT_CONTROL c = fixed(0x30);
+    c.TriggerMode = WHvX64InterruptTriggerModeLevel;
+    for (UINT32 v = 0x30; v < 0x30 + 24; v++) {
+        c.Vector = v;
+        if (FAILED(request(P, c)))
+            return S_FALSE;
+    }
+    c.Vector = 0x30 + 24;
+    return request(P, c);
+}
+
+/* WHvGetInterruptTargetVpSet */
+static HRESULT tv_null_vps(void) { return WHvGetInterruptTargetVpSet(lapic(), 0, WHvX64InterruptDestinationModePhysical, NULL, 8, &nvps); }
+static HRESULT tv_null_count(void) { return WHvGetInterruptTargetVpSet(lapic(), 0, WHvX64InterruptDestinationModePhysical, vps, 8, NULL); }
+static HRESULT tv_capacity(void) { return targets(lapic(), WHvX64InterruptDestinationModePhysical, 1); }
+static HRESULT tv_capacity0(void) { return targets(lapic(), WHvX64InterruptDestinationModeLogical, 0); }
+static HRESULT tv_mode2(void) { return targets(lapic(), 2, 8); }
+static HRESULT tv_none(void) { return targets(vm(), WHvX64InterruptDestinationModePhysical, 8); }
+static HRESULT tv_not_setup(void) { return targets(with_count(1), WHvX64InterruptDestinationModePhysical, 8); }
+static HRESULT tv_forged(void) { return targets(FORGED2, WHvX64InterruptDestinationModePhysical, 8); }
+static HRESULT tv_deleted(void) { return targets(deleted(), WHvX64InterruptDestinationModePhysical, 8); }
+
+/* WHvGet/SetVirtualProcessorInterruptControllerState2 */
+static HRESULT gic_null(void) { written = 0; return probed(WHvGetVirtualProcessorInterruptControllerState2(lapic(), 0, NULL, 0, &written), PAGE); }
+static HRESULT gic_short(void) { written = 0; return probed(get_ic2(lapic(), 0, PAGE - 1), PAGE); }
+static HRESULT gic_short_no_written(void) { return WHvGetVirtualProcessorInterruptControllerState2(lapic(), 0, state, 1024, NULL); }
+static HRESULT gic_none(void) { return get_ic2(vm(), 0, PAGE); }
+static HRESULT gic_not_setup(void) { return get_ic2(with_count(1), 0, PAGE); }
+static HRESULT gic_vp_range(void) { return get_ic2(lapic(), 2, PAGE); }
+static HRESULT gic_vp_missing(void) { return get_ic2(lapic(), 1, PAGE); }
+static HRESULT gic_vp_deleted(void) { return get_ic2(lapic_vp0_deleted(), 0, PAGE); }
+static HRESULT gic_forged(void) { return get_ic2(FORGED1, 0, PAGE); }
+static HRESULT gic_deleted(void) { return get_ic2(deleted(), 0, PAGE); }
+static HRESULT sic_null(void) { return WHvSetVirtualProcessorInterruptControllerState2(lapic(), 0, NULL, PAGE); }
+static HRESULT sic_short(void) { return set_ic2(lapic(), 0, PAGE - 1); }
+static HRESULT sic_none(void) { return set_ic2(vm(), 0, PAGE); }
+static HRESULT sic_vp_range(void) { return set_ic2(lapic(), 0xffffffffu, PAGE); }
+static HRESULT sic_vp_missing(void) { return set_ic2(lapic(), 1, PAGE); }
+static HRESULT sic_vp_deleted(void) { return set_ic2(lapic_vp0_deleted(), 0, PAGE); }
+static HRESULT sic_forged(void) { return set_ic2(FORGED2, 0, PAGE); }
+
+/* WHvGetVirtualProcessorState / WHvSetVirtualProcessorState */
+#define ST_LAPIC WHvVirtualProcessorStateTypeInterruptControllerState2
+static HRESULT gst_unknown(void) { return get_state(lapic(), 0, 0x7fffffffu, PAGE); }
+static HRESULT gst_nested(void) { return get_state(lapic(), 0, WHvVirtualProcessorStateTypeNestedState, sizeof(state)); }
+static HRESULT gst_xsave(void) { return get_state(lapic(), 0, WHvVirtualProcessorStateTypeXsaveState, sizeof(state)); }
+static HRESULT gst_timer(void) { return get_state(synic(), 0, WHvVirtualProcessorStateTypeSynicTimerState, sizeof(state)); }
+static HRESULT gst_null(void) { written = 0; return probed(WHvGetVirtualProcessorState(lapic(), 0, ST_LAPIC, NULL, 0, &written), PAGE); }
+static HRESULT gst_short(void) { written = 0; return probed(get_state(lapic(), 0, ST_LAPIC, PAGE - 1), PAGE); }
+static HRESULT gst_sim_short(void) { written = 0; return probed(get_state(synic(), 0, WHvVirtualProcessorStateTypeSynicMessagePage, 256), PAGE); }
+static HRESULT gst_sief_null(void) { written = 0; return probed(WHvGetVirtualProcessorState(synic(), 0, WHvVirtualProcessorStateTypeSynicEventFlagPage, NULL, PAGE, &written), PAGE); }
+static HRESULT gst_sim_no_synic(void) { return get_state(lapic(), 0, WHvVirtualProcessorStateTypeSynicMessagePage, PAGE); }
+static HRESULT gst_none(void) { return get_state(vm(), 0, ST_LAPIC, PAGE); }
+static HRESULT gst_not_setup(void) { return get_state(with_count(1), 0, ST_LAPIC, PAGE); }
+static HRESULT gst_vp_range(void) { return get_state(lapic(), 2, ST_LAPIC, PAGE); }
+static HRESULT gst_vp_missing(void) { return get_state(lapic(), 1, ST_LAPIC, PAGE); }
+static HRESULT gst_vp_deleted(void) { return get_state(lapic_vp0_deleted(), 0, ST_LAPIC, PAGE); }
+static HRESULT gst_sim_vp_missing(void) { return get_state(synic(), 1, WHvVirtualProcessorStateTypeSynicMessagePage, PAGE); }
+static HRESULT gst_forged(void) { return get_state(FORGED1, 0, ST_LAPIC, PAGE); }
+static HRESULT sst_unknown(void) { return set_state(lapic(), 0, 0x7fffffffu, PAGE); }
+static HRESULT sst_nested(void) { return set_state(lapic(), 0, WHvVirtualProcessorStateTypeNestedState, sizeof(state)); }
+static HRESULT sst_xsave(void) { return set_state(lapic(), 0, WHvVirtualProcessorStateTypeXsaveState, sizeof(state)); }
+static HRESULT sst_null(void) { return WHvSetVirtualProcessorState(lapic(), 0, ST_LAPIC, NULL, PAGE); }
+static HRESULT sst_short(void) { return set_state(lapic(), 0, ST_LAPIC, PAGE - 1); }
+static HRESULT sst_long(void)
+{
+    /* whp-abi.md: "Size must be exact"; the code takes any size from 4096 up. */
+    lapic();
+    if (FAILED(get_state(P, 0, ST_LAPIC, PAGE)))
+        return S_FALSE;
+    return set_state(P, 0, ST_LAPIC, PAGE + 1);
+}
+static HRESULT sst_sief_short(void) { return set_state(synic(), 0, WHvVirtualProcessorStateTypeSynicEventFlagPage, PAGE - 1); }
+static HRESULT sst_sim_no_synic(void) { return set_state(lapic(), 0, WHvVirtualProcessorStateTypeSynicMessagePage, PAGE); }
+static HRESULT sst_none(void) { return set_state(vm(), 0, ST_LAPIC, PAGE); }
+static HRESULT sst_vp_range(void) { return set_state(lapic(), 2, ST_LAPIC, PAGE); }
+static HRESULT sst_vp_missing(void) { return set_state(lapic(), 1, ST_LAPIC, PAGE); }
+static HRESULT sst_vp_deleted(void) { return set_state(lapic_vp0_deleted(), 0, ST_LAPIC, PAGE); }
+static HRESULT sst_forged(void) { return set_state(FORGED2, 0, ST_LAPIC, PAGE); }
+
+/* WHvGetVirtualProcessorCounters */
+static HRESULT cnt_unknown(void) { return counters(vm(), 0, 0x7fffffffu, sizeof(state)); }
+static HRESULT cnt_set5(void) { return counters(vm(), 0, 5, sizeof(state)); }
+static HRESULT cnt_events(void) { return counters(vm(), 0, WHvProcessorCounterSetEvents, sizeof(state)); }
+static HRESULT cnt_apic(void) { return counters(lapic(), 0, WHvProcessorCounterSetApic, sizeof(state)); }
+static HRESULT cnt_synthetic(void) { return counters(vm(), 0, WHvProcessorCounterSetSyntheticFeatures, sizeof(state)); }
+static HRESULT cnt_short(void) { written = 0; return probed(counters(vm(), 0, WHvProcessorCounterSetRuntime, 8), sizeof(WHV_PROCESSOR_RUNTIME_COUNTERS)); }
+static HRESULT cnt_short2(void)
+{
+    written = 0;
+    return probed(counters(vm(), 0, WHvProcessorCounterSetIntercepts, sizeof(WHV_PROCESSOR_ACTIVITY_COUNTERS) - 1),
+                  sizeof(WHV_PROCESSOR_ACTIVITY_COUNTERS));
+}
+static HRESULT cnt_null(void)
+{
+    written = 0;
+    return probed(WHvGetVirtualProcessorCounters(vm(), 0, WHvProcessorCounterSetRuntime, NULL, 0, &written),
+                  sizeof(WHV_PROCESSOR_RUNTIME_COUNTERS));
+}
+static HRESULT cnt_not_setup(void) { return counters(with_count(1), 0, WHvProcessorCounterSetRuntime, sizeof(state)); }
+static HRESULT cnt_vp_range(void) { return counters(vm(), 2, WHvProcessorCounterSetRuntime, sizeof(state)); }
+static HRESULT cnt_vp_missing(void) { return counters(vm(), 1, WHvProcessorCounterSetIntercepts, sizeof(state)); }
+static HRESULT cnt_vp_deleted(void) { return counters(vm_vp0_deleted(), 0, WHvProcessorCounterSetRuntime, sizeof(state)); }
+static HRESULT cnt_forged(void) { return counters(FORGED1, 0, WHvProcessorCounterSetRuntime, sizeof(state)); }
+static HRESULT cnt_deleted(void) { return counters(deleted(), 0, WHvProcessorCounterSetRuntime, sizeof(state)); }
+
+/* WHvPostVirtualProcessorSynicMessage */
+static HRESULT pm_null(void) { return WHvPostVirtualProcessorSynicMessage(synic_on(GPA_MAPPED, 0), 0, 0, NULL, 256); }
+static HRESULT pm_size0(void) { return post(synic_on(GPA_MAPPED, 0), 0, 0, 1, 0); }
+static HRESULT pm_size3(void) { return post(synic_on(GPA_MAPPED, 0), 0, 0, 1, 3); }
+static HRESULT pm_size257(void) { return post(synic_on(GPA_MAPPED, 0), 0, 0, 1, WHV_SYNIC_MESSAGE_SIZE + 1); }
+static HRESULT pm_sint16(void) { return post(synic_on(GPA_MAPPED, 0), 0, 16, 1, 256); }
+static HRESULT pm_sint_max(void) { return post(synic_on(GPA_MAPPED, 0), 0, 0xffffffffu, 1, 256); }
+static HRESULT pm_type0(void) { return post(synic_on(GPA_MAPPED, 0), 0, 0, 0, 256); }
+static HRESULT pm_no_synic(void) { return post(lapic(), 0, 0, 1, 256); }
+static HRESULT pm_no_synic_type0(void) { return post(lapic(), 0, 0, 0, 256); }
+static HRESULT pm_no_lapic(void) { return post(synic_no_lapic(), 0, 0, 1, 256); }
+static HRESULT pm_synic_off(void) { return post(synic(), 0, 0, 1, 256); }
+static HRESULT pm_simp_unmapped(void) { return post(synic_on(GPA_UNMAPPED, 0), 0, 0, 1, 256); }
+static HRESULT pm_busy(void)
+{
+    synic_on(GPA_MAPPED, 1);
+    if (FAILED(post(P, 0, 3, 1, 256)))
+        return S_FALSE;
+    return post(P, 0, 3, 2, 24);
+}
+static HRESULT pm_not_setup(void) { return post(with_count(1), 0, 0, 1, 256); }
+static HRESULT pm_vp_range(void) { return post(synic_on(GPA_MAPPED, 0), 2, 0, 1, 256); }
+static HRESULT pm_vp_missing(void) { return post(synic_on(GPA_MAPPED, 0), 1, 0, 1, 256); }
+static HRESULT pm_vp_deleted(void) { synic_on(GPA_MAPPED, 0); WHvDeleteVirtualProcessor(P, 0); return post(P, 0, 0, 1, 256); }
+static HRESULT pm_forged(void) { return post(FORGED1, 0, 0, 1, 256); }
+static HRESULT pm_deleted(void) { return post(deleted(), 0, 0, 1, 256); }
+
+/* WHvSignalVirtualProcessorSynicEvent */
+static HRESULT se_sint16(void) { return signal_evt(synic_on(GPA_MAPPED, 0), 0, 16, 0, 0); }
+static HRESULT se_sint255(void) { return signal_evt(synic_on(GPA_MAPPED, 0), 0, 255, 0, 0); }
+static HRESULT se_vtl1(void) { return signal_evt(synic_on(GPA_MAPPED, 0), 0, 0, 1, 0); }
+static HRESULT se_flag2048(void) { return signal_evt(synic_on(GPA_MAPPED, 0), 0, 0, 0, 2048); }
+static HRESULT se_flag_max(void) { return signal_evt(synic_on(GPA_MAPPED, 0), 0, 0, 0, 0xffff); }
+static HRESULT se_vp_range(void) { return signal_evt(synic_on(GPA_MAPPED, 0), 2, 0, 0, 0); }
+static HRESULT se_vp_missing(void) { return signal_evt(synic_on(GPA_MAPPED, 0), 1, 0, 0, 0); }
+static HRESULT se_vp_deleted(void) { synic_on(GPA_MAPPED, 0); WHvDeleteVirtualProcessor(P, 0); return signal_evt(P, 0, 0, 0, 0); }
+static HRESULT se_no_synic(void) { return signal_evt(lapic(), 0, 0, 0, 0); }
+static HRESULT se_no_lapic(void) { return signal_evt(synic_no_lapic(), 0, 0, 0, 0); }
+static HRESULT se_synic_off(void) { return signal_evt(synic(), 0, 0, 0, 0); }
+static HRESULT se_masked(void) { return signal_evt(synic_on(GPA_MAPPED, 1), 0, 0, 0, 0); }
+static HRESULT se_other_sint_masked(void) { return signal_evt(synic_on(GPA_MAPPED, 0), 0, 1, 0, 0); }
+static HRESULT se_null_newly(void)
+{
+    WHV_SYNIC_EVENT_PARAMETERS e;
+    memset(&e, 0, sizeof(e));
+    return WHvSignalVirtualProcessorSynicEvent(synic_on(GPA_MAPPED, 0), e, NULL);
+}
+static HRESULT se_not_setup(void) { return signal_evt(with_count(1), 0, 0, 0, 0); }
+static HRESULT se_forged(void) { return signal_evt(FORGED2, 0, 0, 0, 0); }
+
+/* WHvRegisterPartitionDoorbellEvent / WHvUnregisterPartitionDoorbellEvent */
+#define DB_GPA 0x100000ull /* no RAM there */
+static HRESULT db_null(void) { return WHvRegisterPartitionDoorbellEvent(vm(), NULL, event()); }
+static HRESULT db_value_no_length(void) { WHV_DOORBELL_MATCH_DATA m = bell_value(DB_GPA, 4, 1); m.MatchOnLength = 0; return ring(vm(), m); }
+static HRESULT db_length3(void) { return ring(vm(), bell_value(DB_GPA, 3, 1)); }
+static HRESULT db_length0_on_length(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); m.MatchOnLength = 1; return ring(vm(), m); }
+static HRESULT db_length16(void) { return ring(vm(), bell_value(DB_GPA, 16, 1)); }
+static HRESULT db_length_no_flag(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); m.Length = 4; return ring(vm(), m); }
+static HRESULT db_value_no_flag(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); m.Value = 1; return ring(vm(), m); }
+static HRESULT db_value_length_only(void) { WHV_DOORBELL_MATCH_DATA m = bell_value(DB_GPA, 4, 5); m.MatchOnValue = 0; return ring(vm(), m); }
+static HRESULT db_reserved(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); m.Reserved = 1; return ring(vm(), m); }
+static HRESULT db_straddle(void) { return ring(vm(), bell_value(DB_GPA + PAGE - 4, 8, 1)); }
+static HRESULT db_straddle2(void) { return ring(vm(), bell_value(DB_GPA + PAGE - 1, 2, 1)); }
+static HRESULT db_beyond_width(void) { return ring(vm(), bell(1ull << 52)); }
+static HRESULT db_top(void) { return ring(vm(), bell(0xfffffffffffffff8ull)); }
+static HRESULT db_null_event(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); return WHvRegisterPartitionDoorbellEvent(vm(), &m, NULL); }
+static HRESULT db_forged_event(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); return WHvRegisterPartitionDoorbellEvent(vm(), &m, FORGED_EVENT); }
+static HRESULT db_closed_event(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); return WHvRegisterPartitionDoorbellEvent(vm(), &m, closed_event()); }
+static HRESULT db_stdin_event(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); return WHvRegisterPartitionDoorbellEvent(vm(), &m, STDIN_EVENT); }
+static HRESULT db_ram(void) { return ring(vm(), bell(GPA_MAPPED + 8)); }
+static HRESULT db_twice(void)
+{
+    if (FAILED(ring(vm(), bell(DB_GPA))))
+        return S_FALSE;
+    return ring(P, bell(DB_GPA));
+}
+static HRESULT db_any_then_value(void)
+{
+    if (FAILED(ring(vm(), bell(DB_GPA))))
+        return S_FALSE;
+    return ring(P, bell_value(DB_GPA, 4, 1));
+}
+static HRESULT db_same_value(void)
+{
+    if (FAILED(ring(vm(), bell_value(DB_GPA, 4, 1))))
+        return S_FALSE;
+    return ring(P, bell_value(DB_GPA, 4, 1));
+}
+static HRESULT db_other_length(void)
+{
+    if (FAILED(ring(vm(), bell_value(DB_GPA, 4, 1))))
+        return S_FALSE;
+    return ring(P, bell_value(DB_GPA, 8, 2));
+}
+static HRESULT db_not_setup(void) { return ring(with_count(1), bell(DB_GPA)); }
+static HRESULT db_forged(void) { return ring(FORGED1, bell(DB_GPA)); }
+static HRESULT db_deleted(void) { return ring(deleted(), bell(DB_GPA)); }
+static HRESULT udb_null(void) { return WHvUnregisterPartitionDoorbellEvent(vm(), NULL); }
+static HRESULT udb_unknown(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); return WHvUnregisterPartitionDoorbellEvent(vm(), &m); }
+static HRESULT udb_other_match(void)
+{
+    if (FAILED(ring(vm(), bell_value(DB_GPA, 4, 1))))
+        return S_FALSE;
+    WHV_DOORBELL_MATCH_DATA m = bell_value(DB_GPA, 4, 2);
+    return WHvUnregisterPartitionDoorbellEvent(P, &m);
+}
+static HRESULT udb_twice(void)
+{
+    WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA);
+    if (FAILED(ring(vm(), m)) || FAILED(WHvUnregisterPartitionDoorbellEvent(P, &m)))
+        return S_FALSE;
+    return WHvUnregisterPartitionDoorbellEvent(P, &m);
+}
+static HRESULT udb_port_doorbell(void)
+{
+    /* An MMIO doorbell is not a port doorbell at the same number. */
+    WHV_DOORBELL_MATCH_DATA m = bell(0x80);
+    if (FAILED(ring(vm(), m)))
+        return S_FALSE;
+    return OpenWhpUnregisterPortDoorbellEvent(P, &m);
+}
+static HRESULT udb_not_setup(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); return WHvUnregisterPartitionDoorbellEvent(with_count(1), &m); }
+static HRESULT udb_forged(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); return WHvUnregisterPartitionDoorbellEvent(FORGED2, &m); }
+
+/* OpenWhpRegisterPortDoorbellEvent / OpenWhpUnregisterPortDoorbellEvent */
+static HRESULT pdb_null(void) { return OpenWhpRegisterPortDoorbellEvent(vm(), NULL, event()); }
+static HRESULT pdb_length8(void) { return ring_pio(vm(), bell_value(0x80, 8, 1)); }
+static HRESULT pdb_length3(void) { return ring_pio(vm(), bell_value(0x80, 3, 1)); }
+static HRESULT pdb_value_no_length(void) { WHV_DOORBELL_MATCH_DATA m = bell_value(0x80, 4, 1); m.MatchOnLength = 0; return ring_pio(vm(), m); }
+static HRESULT pdb_reserved(void) { WHV_DOORBELL_MATCH_DATA m = bell(0x80); m.Reserved = 1u << 29; return ring_pio(vm(), m); }
+static HRESULT pdb_port_10000(void) { return ring_pio(vm(), bell(0x10000)); }
+static HRESULT pdb_straddle(void) { return ring_pio(vm(), bell_value(0xffff, 2, 1)); }
+static HRESULT pdb_wrap(void) { return ring_pio(vm(), bell(0xffffffffffffffffull)); }
+static HRESULT pdb_wrap4(void) { return ring_pio(vm(), bell_value(0xfffffffffffffffcull, 4, 1)); }
+static HRESULT pdb_null_event(void) { WHV_DOORBELL_MATCH_DATA m = bell(0x80); return OpenWhpRegisterPortDoorbellEvent(vm(), &m, NULL); }
+static HRESULT pdb_forged_event(void) { WHV_DOORBELL_MATCH_DATA m = bell(0x80); return OpenWhpRegisterPortDoorbellEvent(vm(), &m, FORGED_EVENT); }
+static HRESULT pdb_twice(void)
+{
+    if (FAILED(ring_pio(vm(), bell(0x80))))
+        return S_FALSE;
+    return ring_pio(P, bell(0x80));
+}
+static HRESULT pdb_not_setup(void) { return ring_pio(with_count(1), bell(0x80)); }
+static HRESULT pdb_forged(void) { return ring_pio(FORGED2, bell(0x80)); }
+static HRESULT updb_null(void) { return OpenWhpUnregisterPortDoorbellEvent(vm(), NULL); }
+static HRESULT updb_unknown(void) { WHV_DOORBELL_MATCH_DATA m = bell(0x80); return OpenWhpUnregisterPortDoorbellEvent(vm(), &m); }
+static HRESULT updb_mmio_doorbell(void)
+{
+    WHV_DOORBELL_MATCH_DATA m = bell(0x80);
+    if (FAILED(ring_pio(vm(), m)))
+        return S_FALSE;
+    return WHvUnregisterPartitionDoorbellEvent(P, &m);
+}
+static HRESULT updb_forged(void) { WHV_DOORBELL_MATCH_DATA m = bell(0x80); return OpenWhpUnregisterPortDoorbellEvent(FORGED1, &m); }
+
+/* WHvCreateTrigger */
+static HRESULT ct_null_params(void) { return WHvCreateTrigger(lapic(), NULL, &TRIG, &TEV); }
+static HRESULT ct_null_handle(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x30); return WHvCreateTrigger(lapic(), &t, NULL, &TEV); }
+static HRESULT ct_null_event(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x30); return WHvCreateTrigger(lapic(), &t, &TRIG, NULL); }
+static HRESULT ct_type(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x30); t.TriggerType = (WHV_TRIGGER_TYPE)3; return create_trig(lapic(), t); }
+static HRESULT ct_type_max(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x30); t.TriggerType = (WHV_TRIGGER_TYPE)0x7fffffff; return create_trig(lapic(), t); }
+static HRESULT ct_reserved(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x30); t.Reserved = 1; return create_trig(lapic(), t); }
+static HRESULT ct_level(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x30); t.Interrupt.TriggerMode = WHvX64InterruptTriggerModeLevel; return create_trig(lapic(), t); }
+static HRESULT ct_vector15(void) { return create_trig(lapic(), trig_irq(15)); }
+static HRESULT ct_vector256(void) { return create_trig(lapic(), trig_irq(256)); }
+static HRESULT ct_init(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0); t.Interrupt.Type = WHvX64InterruptTypeInit; return create_trig(lapic(), t); }
+static HRESULT ct_smi(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0); t.Interrupt.Type = OPENWHP_X64_INTERRUPT_TYPE_SMI; return create_trig(lapic(), t); }
+static HRESULT ct_dest_mode2(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x30); t.Interrupt.DestinationMode = 2; return create_trig(lapic(), t); }
+static HRESULT ct_vtl1(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x30); t.Interrupt.TargetVtl = 1; return create_trig(lapic(), t); }
+static HRESULT ct_irq_reserved(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x30); t.Interrupt.Reserved = 1; return create_trig(lapic(), t); }
+static HRESULT ct_none(void) { return create_trig(vm(), trig_irq(0x30)); }
+static HRESULT ct_dev_addr(void) { return create_trig(lapic(), trig_dev(0xfed00000ull)); }
+static HRESULT ct_dev_addr_zero(void) { return create_trig(lapic(), trig_dev(0)); }
+static HRESULT ct_dev_addr_high(void) { return create_trig(lapic(), trig_dev(0x10000000000ull | 0xfee00000ull)); }
+static HRESULT ct_dev_reserved(void) { WHV_TRIGGER_PARAMETERS t = trig_dev(0xfee00000ull); t.DeviceInterrupt.Reserved = 1; return create_trig(lapic(), t); }
+static HRESULT ct_synic(void)
+{
+    WHV_TRIGGER_PARAMETERS t;
+    memset(&t, 0, sizeof(t));
+    t.TriggerType = WHvTriggerTypeSynicEvent;
+    return create_trig(synic(), t);
+}
+static HRESULT ct_not_setup(void) { return create_trig(with_count(1), trig_irq(0x30)); }
+static HRESULT ct_forged(void) { return create_trig(FORGED1, trig_irq(0x30)); }
+static HRESULT ct_deleted(void) { return create_trig(deleted(), trig_irq(0x30)); }
+static HRESULT ct_outputs_cleared(void)
+{
+    /* A failed create leaves NULL in both outputs: S_FALSE if it does not. */
+    TRIG = FORGED_TRIGGER;
+    HANDLE ev = FORGED_EVENT;
+    WHV_TRIGGER_PARAMETERS t = trig_irq(15);
+    HRESULT hr = WHvCreateTrigger(lapic(), &t, &TRIG, &ev);
+    return TRIG || ev ? S_FALSE : hr;
+}
+
+/* WHvUpdateTriggerParameters */
+static HRESULT ut_null(void) { return WHvUpdateTriggerParameters(with_trigger(), NULL, TRIG); }
+static HRESULT ut_forged_trigger(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x31); return WHvUpdateTriggerParameters(with_trigger(), &t, FORGED_TRIGGER); }
+static HRESULT ut_null_trigger(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x31); return WHvUpdateTriggerParameters(with_trigger(), &t, NULL); }
+static HRESULT ut_deleted_trigger(void)
+{
+    with_trigger();
+    WHvDeleteTrigger(P, TRIG);
+    WHV_TRIGGER_PARAMETERS t = trig_irq(0x31);
+    return WHvUpdateTriggerParameters(P, &t, TRIG);
+}
+static HRESULT ut_other_partition(void)
+{
+    /* A trigger of one partition is not a handle in another. */
+    with_trigger();
+    WHV_PARTITION_HANDLE mine = P;
+    P = NULL;
+    P2 = mine;
+    lapic();
+    WHV_TRIGGER_PARAMETERS t = trig_irq(0x31);
+    return WHvUpdateTriggerParameters(P, &t, TRIG);
+}
+static HRESULT ut_type_change(void) { WHV_TRIGGER_PARAMETERS t = trig_dev(0xfee00000ull); return WHvUpdateTriggerParameters(with_trigger(), &t, TRIG); }
+static HRESULT ut_vector15(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(15); return WHvUpdateTriggerParameters(with_trigger(), &t, TRIG); }
+static HRESULT ut_reserved(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x31); t.Reserved = 1; return WHvUpdateTriggerParameters(with_trigger(), &t, TRIG); }
+static HRESULT ut_forged(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x31); with_trigger(); return WHvUpdateTriggerParameters(FORGED2, &t, TRIG); }
+
+/* WHvDeleteTrigger */
+static HRESULT dt_forged_trigger(void) { return WHvDeleteTrigger(with_trigger(), FORGED_TRIGGER); }
+static HRESULT dt_null_trigger(void) { return WHvDeleteTrigger(with_trigger(), NULL); }
+static HRESULT dt_twice(void)
+{
+    with_trigger();
+    if (FAILED(WHvDeleteTrigger(P, TRIG)))
+        return S_FALSE;
+    return WHvDeleteTrigger(P, TRIG);
+}
+static HRESULT dt_no_triggers(void) { return WHvDeleteTrigger(lapic(), FORGED_TRIGGER); }
+static HRESULT dt_forged(void) { with_trigger(); return WHvDeleteTrigger(FORGED1, TRIG); }
+static HRESULT dt_deleted(void) { return WHvDeleteTrigger(deleted(), FORGED_TRIGGER); }
+
+/* WHvCreateNotificationPort */
+static HRESULT cp_null_params(void) { return WHvCreateNotificationPort(vm(), NULL, event(), &PORT); }
+static HRESULT cp_null_out(void) { WHV_NOTIFICATION_PORT_PARAMETERS prm = port_event(7); return WHvCreateNotificationPort(vm(), &prm, event(), NULL); }
+static HRESULT cp_type0(void) { WHV_NOTIFICATION_PORT_PARAMETERS prm = port_event(7); prm.NotificationPortType = (WHV_NOTIFICATION_PORT_TYPE)0; return create_port(vm(), prm, event()); }
+static HRESULT cp_type3(void) { WHV_NOTIFICATION_PORT_PARAMETERS prm = port_event(7); prm.NotificationPortType = (WHV_NOTIFICATION_PORT_TYPE)3; return create_port(vm(), prm, event()); }
+static HRESULT cp_reserved(void) { WHV_NOTIFICATION_PORT_PARAMETERS prm = port_event(7); prm.Reserved = 1; return create_port(vm(), prm, event()); }
+static HRESULT cp_reserved1(void) { WHV_NOTIFICATION_PORT_PARAMETERS prm = port_event(7); prm.Reserved1 = 1; return create_port(vm(), prm, event()); }
+static HRESULT cp_vtl(void) { WHV_NOTIFICATION_PORT_PARAMETERS prm = port_event(7); prm.ConnectionVtl = 1; return create_port(vm(), prm, event()); }
+static HRESULT cp_vtl_doorbell(void)
+{
+    WHV_NOTIFICATION_PORT_PARAMETERS prm = port_event(0);
+    prm.NotificationPortType = WHvNotificationPortTypeDoorbell;
+    prm.Doorbell = bell(DB_GPA);
+    prm.ConnectionVtl = 1;
+    return create_port(vm(), prm, event());
+}
+static HRESULT cp_null_event(void) { return create_port(vm(), port_event(7), NULL); }
+static HRESULT cp_forged_event(void) { return create_port(vm(), port_event(7), FORGED_EVENT); }
+static HRESULT cp_closed_event(void) { return create_port(vm(), port_event(7), closed_event()); }
+static HRESULT cp_connection(void) { return create_port(vm(), port_event(1u << 24), event()); }
+static HRESULT cp_connection_max(void) { return create_port(vm(), port_event(0xffffffffu), event()); }
+static HRESULT cp_duplicate(void)
+{
+    with_port();
+    WHV_NOTIFICATION_PORT_HANDLE first = PORT;
+    HRESULT hr = create_port(P, port_event(7), event());
+    return PORT || !first ? S_FALSE : hr; /* a failed create leaves NULL */
+}
+static HRESULT cp_doorbell_bad(void)
+{
+    WHV_NOTIFICATION_PORT_PARAMETERS prm = port_event(0);
+    prm.NotificationPortType = WHvNotificationPortTypeDoorbell;
+    prm.Doorbell = bell_value(DB_GPA, 3, 1);
+    return create_port(vm(), prm, event());
+}
+static HRESULT cp_doorbell_ram(void)
+{
+    WHV_NOTIFICATION_PORT_PARAMETERS prm = port_event(0);
+    prm.NotificationPortType = WHvNotificationPortTypeDoorbell;
+    prm.Doorbell = bell(GPA_MAPPED);
+    return create_port(vm(), prm, event());
+}
+static HRESULT cp_doorbell_conflict(void)
+{
+    /* A doorbell port where a doorbell is registered already. */
+    if (FAILED(ring(vm(), bell(DB_GPA))))
+        return S_FALSE;
+    WHV_NOTIFICATION_PORT_PARAMETERS prm = port_event(0);
+    prm.NotificationPortType = WHvNotificationPortTypeDoorbell;
+    prm.Doorbell = bell(DB_GPA);
+    return create_port(P, prm, event());
+}
+static HRESULT cp_not_setup(void) { return create_port(with_count(1), port_event(7), event()); }
+static HRESULT cp_forged(void) { return create_port(FORGED2, port_event(7), event()); }
+static HRESULT cp_deleted(void) { return create_port(deleted(), port_event(7), event()); }
+
+/* WHvSetNotificationPortProperty */
+static HRESULT sp_forged_port(void) { return WHvSetNotificationPortProperty(with_port(), FORGED_PORT, WHvNotificationPortPropertyPreferredTargetVp, 0); }
+static HRESULT sp_null_port(void) { return WHvSetNotificationPortProperty(with_port(), NULL, WHvNotificationPortPropertyPreferredTargetVp, 0); }
+static HRESULT sp_code0(void) { return WHvSetNotificationPortProperty(with_port(), PORT, (WHV_NOTIFICATION_PORT_PROPERTY_CODE)0, 0); }
+static HRESULT sp_code2(void) { return WHvSetNotificationPortProperty(with_port(), PORT, (WHV_NOTIFICATION_PORT_PROPERTY_CODE)2, 0); }
+static HRESULT sp_vp_range(void) { return WHvSetNotificationPortProperty(with_port(), PORT, WHvNotificationPortPropertyPreferredTargetVp, 2); }
+static HRESULT sp_vp_huge(void) { return WHvSetNotificationPortProperty(with_port(), PORT, WHvNotificationPortPropertyPreferredTargetVp, 1ull << 32); }
+static HRESULT sp_any_vp(void) { return WHvSetNotificationPortProperty(with_port(), PORT, WHvNotificationPortPropertyPreferredTargetVp, WHV_ANY_VP); }
+static HRESULT sp_deleted_port(void)
+{
+    with_port();
+    WHvDeleteNotificationPort(P, PORT);
+    return WHvSetNotificationPortProperty(P, PORT, WHvNotificationPortPropertyPreferredTargetVp, 0);
+}
+static HRESULT sp_forged(void) { with_port(); return WHvSetNotificationPortProperty(FORGED1, PORT, WHvNotificationPortPropertyPreferredTargetVp, 0); }
+static HRESULT sp_not_setup(void) { return WHvSetNotificationPortProperty(with_count(1), FORGED_PORT, WHvNotificationPortPropertyPreferredTargetVp, 0); }
+
+/* WHvDeleteNotificationPort */
+static HRESULT dp_forged_port(void) { return WHvDeleteNotificationPort(with_port(), FORGED_PORT); }
+static HRESULT dp_null_port(void) { return WHvDeleteNotificationPort(with_port(), NULL); }
+static HRESULT dp_twice(void)
+{
+    with_port();
+    if (FAILED(WHvDeleteNotificationPort(P, PORT)))
+        return S_FALSE;
+    return WHvDeleteNotificationPort(P, PORT);
+}
+static HRESULT dp_trigger_handle(void)
+{
+    /* A trigger handle is not a port handle. */
+    with_trigger();
+    return WHvDeleteNotificationPort(P, (WHV_NOTIFICATION_PORT_HANDLE)TRIG);
+}
+static HRESULT dp_forged(void) { with_port(); return WHvDeleteNotificationPort(FORGED2, PORT); }
+static HRESULT dp_deleted(void) { return WHvDeleteNotificationPort(deleted(), FORGED_PORT); }
+
+/* OpenWhp event functions */
+static HRESULT ev_set_null(void) { return (HRESULT)OpenWhpSetEvent(NULL); }
+static HRESULT ev_set_forged(void) { return (HRESULT)OpenWhpSetEvent(FORGED_EVENT); }
+static HRESULT ev_set_minus1(void) { return (HRESULT)OpenWhpSetEvent((HANDLE)(intptr_t)-1); }
+static HRESULT ev_set_stdin(void) { return (HRESULT)OpenWhpSetEvent(STDIN_EVENT); }
+static HRESULT ev_set_closed(void) { return (HRESULT)OpenWhpSetEvent(closed_event()); }
+static HRESULT ev_reset_null(void) { return (HRESULT)OpenWhpResetEvent(NULL); }
+static HRESULT ev_reset_forged(void) { return (HRESULT)OpenWhpResetEvent(FORGED_EVENT); }
+static HRESULT ev_reset_closed(void) { return (HRESULT)OpenWhpResetEvent(closed_event()); }
+static HRESULT ev_close_null(void) { return (HRESULT)OpenWhpCloseEvent(NULL); }
+static HRESULT ev_close_forged(void) { return (HRESULT)OpenWhpCloseEvent(FORGED_EVENT); }
+static HRESULT ev_close_stdin(void) { return (HRESULT)OpenWhpCloseEvent(STDIN_EVENT); }
+static HRESULT ev_close_twice(void) { return (HRESULT)OpenWhpCloseEvent(closed_event()); }
+static HRESULT ev_fd_null(void) { return (HRESULT)OpenWhpEventFd(NULL); }
+static HRESULT ev_fd_forged(void) { return (HRESULT)OpenWhpEventFd((HANDLE)(intptr_t)-1); }
+static HRESULT ev_fd_closed(void) { return (HRESULT)OpenWhpEventFd(closed_event()); }
+static HRESULT ev_wait_null(void) { return (HRESULT)OpenWhpWaitForEvent(NULL, INFINITE); }
+static HRESULT ev_wait_forged(void) { return (HRESULT)OpenWhpWaitForEvent(FORGED_EVENT, INFINITE); }
+static HRESULT ev_wait_stdin(void) { return (HRESULT)OpenWhpWaitForEvent(STDIN_EVENT, INFINITE); }
+static HRESULT ev_wait_closed(void) { return (HRESULT)OpenWhpWaitForEvent(closed_event(), INFINITE); }
+static HRESULT ev_waits_count0(void) { HANDLE h[1] = {event()}; return (HRESULT)OpenWhpWaitForEvents(0, h, FALSE, INFINITE); }
+static HRESULT ev_waits_count65(void)
+{
+    HANDLE h[OPENWHP_MAXIMUM_WAIT_OBJECTS + 1];
+    for (int i = 0; i <= OPENWHP_MAXIMUM_WAIT_OBJECTS; i++)
+        h[i] = event();
+    return (HRESULT)OpenWhpWaitForEvents(OPENWHP_MAXIMUM_WAIT_OBJECTS + 1, h, FALSE, INFINITE);
+}
+static HRESULT ev_waits_count_max(void) { HANDLE h[1] = {event()}; return (HRESULT)OpenWhpWaitForEvents(0xffffffffu, h, TRUE, 0); }
+static HRESULT ev_waits_null(void) { return (HRESULT)OpenWhpWaitForEvents(1, NULL, FALSE, INFINITE); }
+static HRESULT ev_waits_one_bad(void)
+{
+    HANDLE h[3] = {event(), FORGED_EVENT, event()};
+    OpenWhpSetEvent(h[0]);
+    return (HRESULT)OpenWhpWaitForEvents(3, h, FALSE, INFINITE);
+}
+static HRESULT ev_waits_all_closed(void)
+{
+    HANDLE h[2] = {event(), closed_event()};
+    OpenWhpSetEvent(h[0]);
+    return (HRESULT)OpenWhpWaitForEvents(2, h, TRUE, INFINITE);
+}
+
 /* ---- the table ---- */
 struct row {
     const char *fn, *desc;
@@ -778,6 +1577,298 @@ static const struct row rows[] = {
     {"WHvEmulatorTryMmioEmulation", "NULL EmulatorReturnStatus", mmio_null_status, E_INVALIDARG, 0},
     {"WHvEmulatorTryMmioEmulation", "255 garbage instruction bytes: S_OK, emulation failed", mmio_garbage_bytes, S_OK, 0},
     {"WHvEmulatorTryMmioEmulation", "no instruction bytes, callbacks fail: S_OK, emulation failed", mmio_no_bytes, S_OK, 0},
+
+    {"WHvRequestInterrupt", "NULL interrupt control", ri_null, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "size one byte short", ri_short, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "size 0", ri_size0, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "type 2 (SMI)", ri_smi, WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG, K},
+    {"WHvRequestInterrupt", "type 3 (RemoteRead)", ri_remote_read, WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG, K},
+    {"WHvRequestInterrupt", "unknown type 10", ri_type10, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "unknown type 255", ri_type255, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "Fixed, vector 15", ri_vector15, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "LowestPriority, vector 0", ri_lowest_vector0, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "Fixed level-triggered, vector 15", ri_level_vector15, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "vector 256", ri_vector256, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "DestinationMode 2", ri_dest_mode2, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "TriggerMode 2", ri_trigger_mode2, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "TargetVtl 1", ri_vtl1, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "reserved bit 63", ri_reserved, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "LocalInt1 to a VP not created", ri_lint1_missing, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "LocalInt1 with a logical destination", ri_lint1_logical, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "ExtInt to APIC ID 0xffffffff", ri_extint_missing, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "LocalInt0 to a deleted VP", ri_lint0_deleted, E_INVALIDARG, K},
+    {"WHvRequestInterrupt", "24 level interrupts awaiting EOI, then a 25th vector", ri_level_routes_full, HRESULT_FROM_WIN32(ERROR_BUSY), K},
+    {"WHvRequestInterrupt", "LocalApicEmulationMode None", ri_none, ERROR_HV_OPERATION_DENIED, K},
+    {"WHvRequestInterrupt", "NMI, LocalApicEmulationMode None", ri_none_nmi, ERROR_HV_OPERATION_DENIED, K},
+    {"WHvRequestInterrupt", "partition not set up", ri_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"WHvRequestInterrupt", "deleted partition", ri_deleted, E_HANDLE, K},
+    {"WHvRequestInterrupt", "forged handle 0x1234", ri_forged, E_HANDLE, 0},
+    {"WHvRequestInterrupt", "NULL handle", ri_null_handle, E_HANDLE, 0},
+
+    {"WHvGetInterruptTargetVpSet", "NULL TargetVps", tv_null_vps, E_INVALIDARG, K},
+    {"WHvGetInterruptTargetVpSet", "NULL TargetVpCount", tv_null_count, E_INVALIDARG, K},
+    {"WHvGetInterruptTargetVpSet", "capacity 1 < ProcessorCount 2", tv_capacity, E_INVALIDARG, K},
+    {"WHvGetInterruptTargetVpSet", "capacity 0, logical", tv_capacity0, E_INVALIDARG, K},
+    {"WHvGetInterruptTargetVpSet", "DestinationMode 2", tv_mode2, E_INVALIDARG, K},
+    {"WHvGetInterruptTargetVpSet", "LocalApicEmulationMode None", tv_none, ERROR_HV_OPERATION_DENIED, K},
+    {"WHvGetInterruptTargetVpSet", "partition not set up", tv_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"WHvGetInterruptTargetVpSet", "forged handle -1", tv_forged, E_HANDLE, 0},
+    {"WHvGetInterruptTargetVpSet", "deleted partition", tv_deleted, E_HANDLE, K},
+
+    {"WHvGetVirtualProcessorInterruptControllerState2", "NULL buffer, size 0: needs 4096", gic_null, WHV_E_INSUFFICIENT_BUFFER, K},
+    {"WHvGetVirtualProcessorInterruptControllerState2", "4095-byte buffer: needs 4096", gic_short, WHV_E_INSUFFICIENT_BUFFER, K},
+    {"WHvGetVirtualProcessorInterruptControllerState2", "1024-byte buffer, NULL WrittenSize", gic_short_no_written, WHV_E_INSUFFICIENT_BUFFER, K},
+    {"WHvGetVirtualProcessorInterruptControllerState2", "LocalApicEmulationMode None", gic_none, ERROR_HV_OPERATION_DENIED, K},
+    {"WHvGetVirtualProcessorInterruptControllerState2", "partition not set up", gic_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"WHvGetVirtualProcessorInterruptControllerState2", "VP index out of range", gic_vp_range, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvGetVirtualProcessorInterruptControllerState2", "VP not created", gic_vp_missing, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvGetVirtualProcessorInterruptControllerState2", "VP deleted", gic_vp_deleted, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvGetVirtualProcessorInterruptControllerState2", "forged handle 0x1234", gic_forged, E_HANDLE, 0},
+    {"WHvGetVirtualProcessorInterruptControllerState2", "deleted partition", gic_deleted, E_HANDLE, K},
+    {"WHvSetVirtualProcessorInterruptControllerState2", "NULL state", sic_null, E_INVALIDARG, K},
+    {"WHvSetVirtualProcessorInterruptControllerState2", "4095-byte state", sic_short, E_INVALIDARG, K},
+    {"WHvSetVirtualProcessorInterruptControllerState2", "LocalApicEmulationMode None", sic_none, ERROR_HV_OPERATION_DENIED, K},
+    {"WHvSetVirtualProcessorInterruptControllerState2", "VP index 0xffffffff", sic_vp_range, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvSetVirtualProcessorInterruptControllerState2", "VP not created", sic_vp_missing, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvSetVirtualProcessorInterruptControllerState2", "VP deleted", sic_vp_deleted, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvSetVirtualProcessorInterruptControllerState2", "forged handle -1", sic_forged, E_HANDLE, 0},
+
+    {"WHvGetVirtualProcessorState", "unknown state type 0x7fffffff", gst_unknown, E_INVALIDARG, K},
+    {"WHvGetVirtualProcessorState", "NestedState (not offered)", gst_nested, E_INVALIDARG, K},
+    {"WHvGetVirtualProcessorState", "XsaveState (not offered)", gst_xsave, E_NOTIMPL, K},
+    {"WHvGetVirtualProcessorState", "SynicTimerState (no synthetic timers)", gst_timer, E_NOTIMPL, K},
+    {"WHvGetVirtualProcessorState", "LAPIC state, NULL buffer: needs 4096", gst_null, WHV_E_INSUFFICIENT_BUFFER, K},
+    {"WHvGetVirtualProcessorState", "LAPIC state, 4095 bytes: needs 4096", gst_short, WHV_E_INSUFFICIENT_BUFFER, K},
+    {"WHvGetVirtualProcessorState", "SIM page, 256 bytes: needs 4096", gst_sim_short, WHV_E_INSUFFICIENT_BUFFER, K},
+    {"WHvGetVirtualProcessorState", "SIEF page, NULL buffer: needs 4096", gst_sief_null, WHV_E_INSUFFICIENT_BUFFER, K},
+    {"WHvGetVirtualProcessorState", "SIM page without SynIC features", gst_sim_no_synic, E_INVALIDARG, K},
+    {"WHvGetVirtualProcessorState", "LAPIC state, LocalApicEmulationMode None", gst_none, ERROR_HV_OPERATION_DENIED, K},
+    {"WHvGetVirtualProcessorState", "partition not set up", gst_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"WHvGetVirtualProcessorState", "VP index out of range", gst_vp_range, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvGetVirtualProcessorState", "VP not created", gst_vp_missing, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvGetVirtualProcessorState", "VP deleted", gst_vp_deleted, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvGetVirtualProcessorState", "SIM page, VP not created", gst_sim_vp_missing, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvGetVirtualProcessorState", "forged handle 0x1234", gst_forged, E_HANDLE, 0},
+    {"WHvSetVirtualProcessorState", "unknown state type 0x7fffffff", sst_unknown, E_INVALIDARG, K},
+    {"WHvSetVirtualProcessorState", "NestedState (not offered)", sst_nested, E_INVALIDARG, K},
+    {"WHvSetVirtualProcessorState", "XsaveState (not offered)", sst_xsave, E_NOTIMPL, K},
+    {"WHvSetVirtualProcessorState", "LAPIC state, NULL buffer", sst_null, E_INVALIDARG, K},
+    {"WHvSetVirtualProcessorState", "LAPIC state, 4095 bytes", sst_short, E_INVALIDARG, K},
+    {"WHvSetVirtualProcessorState", "LAPIC state, 4097 bytes: taken (whp-abi.md: size must be exact)", sst_long, S_OK, K},
+    {"WHvSetVirtualProcessorState", "SIEF page, 4095 bytes", sst_sief_short, E_INVALIDARG, K},
+    {"WHvSetVirtualProcessorState", "SIM page without SynIC features", sst_sim_no_synic, E_INVALIDARG, K},
+    {"WHvSetVirtualProcessorState", "LAPIC state, LocalApicEmulationMode None", sst_none, ERROR_HV_OPERATION_DENIED, K},
+    {"WHvSetVirtualProcessorState", "VP index out of range", sst_vp_range, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvSetVirtualProcessorState", "VP not created", sst_vp_missing, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvSetVirtualProcessorState", "VP deleted", sst_vp_deleted, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvSetVirtualProcessorState", "forged handle -1", sst_forged, E_HANDLE, 0},
+
+    {"WHvGetVirtualProcessorCounters", "unknown counter set 0x7fffffff", cnt_unknown, E_INVALIDARG, K},
+    {"WHvGetVirtualProcessorCounters", "unknown counter set 5", cnt_set5, E_INVALIDARG, K},
+    {"WHvGetVirtualProcessorCounters", "Events set (not offered)", cnt_events, E_INVALIDARG, K},
+    {"WHvGetVirtualProcessorCounters", "Apic set (not offered)", cnt_apic, E_INVALIDARG, K},
+    {"WHvGetVirtualProcessorCounters", "SyntheticFeatures set (not offered)", cnt_synthetic, E_INVALIDARG, K},
+    {"WHvGetVirtualProcessorCounters", "Runtime, 8-byte buffer: needs the set's size", cnt_short, WHV_E_INSUFFICIENT_BUFFER, K},
+    {"WHvGetVirtualProcessorCounters", "Intercepts, one byte short: needs the set's size", cnt_short2, WHV_E_INSUFFICIENT_BUFFER, K},
+    {"WHvGetVirtualProcessorCounters", "NULL buffer, size 0: needs the set's size", cnt_null, WHV_E_INSUFFICIENT_BUFFER, K},
+    {"WHvGetVirtualProcessorCounters", "partition not set up", cnt_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"WHvGetVirtualProcessorCounters", "VP index out of range", cnt_vp_range, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvGetVirtualProcessorCounters", "VP not created", cnt_vp_missing, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvGetVirtualProcessorCounters", "VP deleted", cnt_vp_deleted, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvGetVirtualProcessorCounters", "forged handle 0x1234", cnt_forged, E_HANDLE, 0},
+    {"WHvGetVirtualProcessorCounters", "deleted partition", cnt_deleted, E_HANDLE, K},
+
+    {"WHvPostVirtualProcessorSynicMessage", "NULL message", pm_null, E_INVALIDARG, K},
+    {"WHvPostVirtualProcessorSynicMessage", "size 0", pm_size0, E_INVALIDARG, K},
+    {"WHvPostVirtualProcessorSynicMessage", "size 3 (less than the type)", pm_size3, E_INVALIDARG, K},
+    {"WHvPostVirtualProcessorSynicMessage", "size 257", pm_size257, E_INVALIDARG, K},
+    {"WHvPostVirtualProcessorSynicMessage", "SINT 16", pm_sint16, E_INVALIDARG, K},
+    {"WHvPostVirtualProcessorSynicMessage", "SINT 0xffffffff", pm_sint_max, E_INVALIDARG, K},
+    {"WHvPostVirtualProcessorSynicMessage", "MessageType 0", pm_type0, E_INVALIDARG, K},
+    {"WHvPostVirtualProcessorSynicMessage", "no synthetic features", pm_no_synic, ERROR_HV_INVALID_SYNIC_STATE, K},
+    {"WHvPostVirtualProcessorSynicMessage", "no synthetic features, MessageType 0", pm_no_synic_type0, ERROR_HV_INVALID_SYNIC_STATE, K},
+    {"WHvPostVirtualProcessorSynicMessage", "SynIC features, LocalApicEmulationMode None", pm_no_lapic, ERROR_HV_INVALID_SYNIC_STATE, K},
+    {"WHvPostVirtualProcessorSynicMessage", "guest has not enabled the SynIC", pm_synic_off, ERROR_HV_INVALID_SYNIC_STATE, K},
+    {"WHvPostVirtualProcessorSynicMessage", "SIM page on unmapped GPA", pm_simp_unmapped, ERROR_HV_INVALID_SYNIC_STATE, K},
+    {"WHvPostVirtualProcessorSynicMessage", "slot still busy", pm_busy, ERROR_HV_OBJECT_IN_USE, K},
+    {"WHvPostVirtualProcessorSynicMessage", "partition not set up", pm_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"WHvPostVirtualProcessorSynicMessage", "VP index out of range", pm_vp_range, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvPostVirtualProcessorSynicMessage", "VP not created", pm_vp_missing, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvPostVirtualProcessorSynicMessage", "VP deleted", pm_vp_deleted, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvPostVirtualProcessorSynicMessage", "forged handle 0x1234", pm_forged, E_HANDLE, 0},
+    {"WHvPostVirtualProcessorSynicMessage", "deleted partition", pm_deleted, E_HANDLE, K},
+
+    {"WHvSignalVirtualProcessorSynicEvent", "SINT 16", se_sint16, E_INVALIDARG, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "SINT 255", se_sint255, E_INVALIDARG, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "TargetVtl 1", se_vtl1, E_INVALIDARG, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "FlagNumber 2048", se_flag2048, E_INVALIDARG, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "FlagNumber 0xffff", se_flag_max, E_INVALIDARG, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "VP index out of range", se_vp_range, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "VP not created", se_vp_missing, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "VP deleted", se_vp_deleted, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "no synthetic features", se_no_synic, ERROR_HV_INVALID_SYNIC_STATE, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "SynIC features, LocalApicEmulationMode None", se_no_lapic, ERROR_HV_INVALID_SYNIC_STATE, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "guest has not enabled the SynIC", se_synic_off, ERROR_HV_INVALID_SYNIC_STATE, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "SINT 0 masked", se_masked, ERROR_HV_INVALID_SYNIC_STATE, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "SINT 1 still masked from reset", se_other_sint_masked, ERROR_HV_INVALID_SYNIC_STATE, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "NULL NewlySignaled is optional", se_null_newly, S_OK, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "partition not set up", se_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"WHvSignalVirtualProcessorSynicEvent", "forged handle -1", se_forged, E_HANDLE, 0},
+
+    {"WHvRegisterPartitionDoorbellEvent", "NULL match data", db_null, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "MatchOnValue without MatchOnLength", db_value_no_length, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "Length 3", db_length3, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "MatchOnLength with Length 0", db_length0_on_length, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "Length 16", db_length16, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "Length 4 without MatchOnLength", db_length_no_flag, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "Value 1 without MatchOnValue", db_value_no_flag, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "Value 5 with MatchOnLength only", db_value_length_only, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "reserved bit", db_reserved, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "8-byte match straddling a page", db_straddle, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "2-byte match on a page's last byte", db_straddle2, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "GPA 2^52, beyond the address width", db_beyond_width, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "GPA 0xfffffffffffffff8", db_top, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "NULL event", db_null_event, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "forged event 0x1234", db_forged_event, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "closed event", db_closed_event, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "stdin as an event", db_stdin_event, E_INVALIDARG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "GPA in mapped RAM (whp-abi.md: allowed)", db_ram, ERROR_HV_INVALID_PARAMETER, K},
+    {"WHvRegisterPartitionDoorbellEvent", "same doorbell twice", db_twice, ERROR_HV_INVALID_PARAMETER, K},
+    {"WHvRegisterPartitionDoorbellEvent", "value match under an any-write match", db_any_then_value, ERROR_HV_INVALID_PARAMETER, K},
+    {"WHvRegisterPartitionDoorbellEvent", "same length and value twice", db_same_value, ERROR_HV_INVALID_PARAMETER, K},
+    {"WHvRegisterPartitionDoorbellEvent", "same GPA, another length", db_other_length, ERROR_HV_INVALID_PARAMETER, K},
+    {"WHvRegisterPartitionDoorbellEvent", "partition not set up", db_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"WHvRegisterPartitionDoorbellEvent", "forged handle 0x1234", db_forged, E_HANDLE, 0},
+    {"WHvRegisterPartitionDoorbellEvent", "deleted partition", db_deleted, E_HANDLE, K},
+    {"WHvUnregisterPartitionDoorbellEvent", "NULL match data", udb_null, E_INVALIDARG, K},
+    {"WHvUnregisterPartitionDoorbellEvent", "nothing registered", udb_unknown, HRESULT_FROM_WIN32(ERROR_NOT_FOUND), K},
+    {"WHvUnregisterPartitionDoorbellEvent", "another value than registered", udb_other_match, HRESULT_FROM_WIN32(ERROR_NOT_FOUND), K},
+    {"WHvUnregisterPartitionDoorbellEvent", "unregistered twice", udb_twice, HRESULT_FROM_WIN32(ERROR_NOT_FOUND), K},
+    {"WHvUnregisterPartitionDoorbellEvent", "port doorbell at the same number", updb_mmio_doorbell, HRESULT_FROM_WIN32(ERROR_NOT_FOUND), K},
+    {"WHvUnregisterPartitionDoorbellEvent", "partition not set up", udb_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"WHvUnregisterPartitionDoorbellEvent", "forged handle -1", udb_forged, E_HANDLE, 0},
+
+    {"OpenWhpRegisterPortDoorbellEvent", "NULL match data", pdb_null, E_INVALIDARG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "Length 8", pdb_length8, E_INVALIDARG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "Length 3", pdb_length3, E_INVALIDARG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "MatchOnValue without MatchOnLength", pdb_value_no_length, E_INVALIDARG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "reserved bit", pdb_reserved, E_INVALIDARG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "port 0x10000", pdb_port_10000, E_INVALIDARG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "2-byte match at port 0xffff", pdb_straddle, E_INVALIDARG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "port 0xffffffffffffffff (end wraps to 0)", pdb_wrap, E_INVALIDARG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "4-byte match at port 2^64-4 (end wraps to 0)", pdb_wrap4, E_INVALIDARG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "NULL event", pdb_null_event, E_INVALIDARG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "forged event 0x1234", pdb_forged_event, E_INVALIDARG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "same doorbell twice", pdb_twice, ERROR_HV_INVALID_PARAMETER, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "partition not set up", pdb_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"OpenWhpRegisterPortDoorbellEvent", "forged handle -1", pdb_forged, E_HANDLE, 0},
+    {"OpenWhpUnregisterPortDoorbellEvent", "NULL match data", updb_null, E_INVALIDARG, K},
+    {"OpenWhpUnregisterPortDoorbellEvent", "nothing registered", updb_unknown, HRESULT_FROM_WIN32(ERROR_NOT_FOUND), K},
+    {"OpenWhpUnregisterPortDoorbellEvent", "MMIO doorbell at the same number", udb_port_doorbell, HRESULT_FROM_WIN32(ERROR_NOT_FOUND), K},
+    {"OpenWhpUnregisterPortDoorbellEvent", "forged handle 0x1234", updb_forged, E_HANDLE, 0},
+
+    {"WHvCreateTrigger", "NULL parameters", ct_null_params, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "NULL TriggerHandle", ct_null_handle, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "NULL EventHandle", ct_null_event, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "unknown trigger type 3", ct_type, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "unknown trigger type 0x7fffffff", ct_type_max, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "Reserved 1", ct_reserved, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "level-triggered interrupt", ct_level, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "Fixed, vector 15", ct_vector15, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "vector 256", ct_vector256, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "INIT interrupt", ct_init, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "SMI interrupt", ct_smi, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "DestinationMode 2", ct_dest_mode2, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "TargetVtl 1", ct_vtl1, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "interrupt reserved bit", ct_irq_reserved, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "interrupt, LocalApicEmulationMode None", ct_none, ERROR_HV_OPERATION_DENIED, K},
+    {"WHvCreateTrigger", "DeviceInterrupt, MSI address 0xfed00000", ct_dev_addr, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "DeviceInterrupt, MSI address 0", ct_dev_addr_zero, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "DeviceInterrupt, MSI address bit 40", ct_dev_addr_high, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "DeviceInterrupt, Reserved 1", ct_dev_reserved, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "SynicEvent (not implemented)", ct_synic, E_NOTIMPL, K},
+    {"WHvCreateTrigger", "partition not set up", ct_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"WHvCreateTrigger", "forged handle 0x1234", ct_forged, E_HANDLE, 0},
+    {"WHvCreateTrigger", "deleted partition", ct_deleted, E_HANDLE, K},
+    {"WHvCreateTrigger", "failure leaves NULL in both outputs", ct_outputs_cleared, E_INVALIDARG, K},
+    {"WHvUpdateTriggerParameters", "NULL parameters", ut_null, E_INVALIDARG, K},
+    {"WHvUpdateTriggerParameters", "forged trigger 0x1234", ut_forged_trigger, E_HANDLE, K},
+    {"WHvUpdateTriggerParameters", "NULL trigger", ut_null_trigger, E_HANDLE, K},
+    {"WHvUpdateTriggerParameters", "deleted trigger", ut_deleted_trigger, E_HANDLE, K},
+    {"WHvUpdateTriggerParameters", "trigger of another partition", ut_other_partition, E_HANDLE, K},
+    {"WHvUpdateTriggerParameters", "type change Interrupt -> DeviceInterrupt", ut_type_change, E_INVALIDARG, K},
+    {"WHvUpdateTriggerParameters", "Fixed, vector 15", ut_vector15, E_INVALIDARG, K},
+    {"WHvUpdateTriggerParameters", "Reserved 1", ut_reserved, E_INVALIDARG, K},
+    {"WHvUpdateTriggerParameters", "forged partition handle -1", ut_forged, E_HANDLE, K},
+    {"WHvDeleteTrigger", "forged trigger 0x1234", dt_forged_trigger, E_HANDLE, K},
+    {"WHvDeleteTrigger", "NULL trigger", dt_null_trigger, E_HANDLE, K},
+    {"WHvDeleteTrigger", "deleted twice", dt_twice, E_HANDLE, K},
+    {"WHvDeleteTrigger", "partition without triggers", dt_no_triggers, E_HANDLE, K},
+    {"WHvDeleteTrigger", "forged partition handle 0x1234", dt_forged, E_HANDLE, K},
+    {"WHvDeleteTrigger", "deleted partition", dt_deleted, E_HANDLE, K},
+
+    {"WHvCreateNotificationPort", "NULL parameters", cp_null_params, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "NULL PortHandle", cp_null_out, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "port type 0", cp_type0, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "port type 3", cp_type3, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "Reserved 1", cp_reserved, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "Reserved1 1", cp_reserved1, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "ConnectionVtl 1", cp_vtl, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "doorbell port, ConnectionVtl 1", cp_vtl_doorbell, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "NULL event", cp_null_event, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "forged event 0x1234", cp_forged_event, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "closed event", cp_closed_event, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "ConnectionId 1 << 24", cp_connection, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "ConnectionId 0xffffffff", cp_connection_max, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "second port on one connection", cp_duplicate, ERROR_HV_INVALID_PARAMETER, K},
+    {"WHvCreateNotificationPort", "doorbell port, Length 3", cp_doorbell_bad, E_INVALIDARG, K},
+    {"WHvCreateNotificationPort", "doorbell port in mapped RAM", cp_doorbell_ram, ERROR_HV_INVALID_PARAMETER, K},
+    {"WHvCreateNotificationPort", "doorbell port over a registered doorbell", cp_doorbell_conflict, ERROR_HV_INVALID_PARAMETER, K},
+    {"WHvCreateNotificationPort", "partition not set up", cp_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
+    {"WHvCreateNotificationPort", "forged handle -1", cp_forged, E_HANDLE, K},
+    {"WHvCreateNotificationPort", "deleted partition", cp_deleted, E_HANDLE, K},
+    {"WHvSetNotificationPortProperty", "forged port 0x1234", sp_forged_port, E_HANDLE, K},
+    {"WHvSetNotificationPortProperty", "NULL port", sp_null_port, E_HANDLE, K},
+    {"WHvSetNotificationPortProperty", "property code 0", sp_code0, E_INVALIDARG, K},
+    {"WHvSetNotificationPortProperty", "property code 2", sp_code2, E_INVALIDARG, K},
+    {"WHvSetNotificationPortProperty", "PreferredTargetVp == ProcessorCount", sp_vp_range, E_INVALIDARG, K},
+    {"WHvSetNotificationPortProperty", "PreferredTargetVp 2^32", sp_vp_huge, E_INVALIDARG, K},
+    {"WHvSetNotificationPortProperty", "PreferredTargetVp WHV_ANY_VP is fine", sp_any_vp, S_OK, K},
+    {"WHvSetNotificationPortProperty", "deleted port", sp_deleted_port, E_HANDLE, K},
+    {"WHvSetNotificationPortProperty", "forged partition handle 0x1234", sp_forged, E_HANDLE, K},
+    {"WHvSetNotificationPortProperty", "partition not set up", sp_not_setup, E_HANDLE, K},
+    {"WHvDeleteNotificationPort", "forged port 0x1234", dp_forged_port, E_HANDLE, K},
+    {"WHvDeleteNotificationPort", "NULL port", dp_null_port, E_HANDLE, K},
+    {"WHvDeleteNotificationPort", "deleted twice", dp_twice, E_HANDLE, K},
+    {"WHvDeleteNotificationPort", "a trigger handle", dp_trigger_handle, E_HANDLE, K},
+    {"WHvDeleteNotificationPort", "forged partition handle -1", dp_forged, E_HANDLE, K},
+    {"WHvDeleteNotificationPort", "deleted partition", dp_deleted, E_HANDLE, K},
+
+    {"OpenWhpSetEvent", "NULL: FALSE", ev_set_null, R_FALSE, 0},
+    {"OpenWhpSetEvent", "forged 0x1234: FALSE", ev_set_forged, R_FALSE, 0},
+    {"OpenWhpSetEvent", "forged -1: FALSE", ev_set_minus1, R_FALSE, 0},
+    {"OpenWhpSetEvent", "stdin's fd: FALSE", ev_set_stdin, R_FALSE, 0},
+    {"OpenWhpSetEvent", "closed event: FALSE", ev_set_closed, R_FALSE, 0},
+    {"OpenWhpResetEvent", "NULL: FALSE", ev_reset_null, R_FALSE, 0},
+    {"OpenWhpResetEvent", "forged 0x1234: FALSE", ev_reset_forged, R_FALSE, 0},
+    {"OpenWhpResetEvent", "closed event: FALSE", ev_reset_closed, R_FALSE, 0},
+    {"OpenWhpCloseEvent", "NULL: FALSE", ev_close_null, R_FALSE, 0},
+    {"OpenWhpCloseEvent", "forged 0x1234: FALSE", ev_close_forged, R_FALSE, 0},
+    {"OpenWhpCloseEvent", "stdin's fd: FALSE, stdin stays open", ev_close_stdin, R_FALSE, 0},
+    {"OpenWhpCloseEvent", "closed twice: FALSE", ev_close_twice, R_FALSE, 0},
+    {"OpenWhpEventFd", "NULL: -1", ev_fd_null, R_NO_FD, 0},
+    {"OpenWhpEventFd", "forged -1: -1", ev_fd_forged, R_NO_FD, 0},
+    {"OpenWhpEventFd", "closed event: -1", ev_fd_closed, R_NO_FD, 0},
+    {"OpenWhpWaitForEvent", "NULL, INFINITE: WAIT_FAILED", ev_wait_null, R_WAIT_FAILED, 0},
+    {"OpenWhpWaitForEvent", "forged 0x1234, INFINITE: WAIT_FAILED", ev_wait_forged, R_WAIT_FAILED, 0},
+    {"OpenWhpWaitForEvent", "stdin's fd, INFINITE: WAIT_FAILED", ev_wait_stdin, R_WAIT_FAILED, 0},
+    {"OpenWhpWaitForEvent", "closed event, INFINITE: WAIT_FAILED", ev_wait_closed, R_WAIT_FAILED, 0},
+    {"OpenWhpWaitForEvents", "Count 0: WAIT_FAILED", ev_waits_count0, R_WAIT_FAILED, 0},
+    {"OpenWhpWaitForEvents", "Count 65: WAIT_FAILED", ev_waits_count65, R_WAIT_FAILED, 0},
+    {"OpenWhpWaitForEvents", "Count 0xffffffff: WAIT_FAILED", ev_waits_count_max, R_WAIT_FAILED, 0},
+    {"OpenWhpWaitForEvents", "NULL array: WAIT_FAILED", ev_waits_null, R_WAIT_FAILED, 0},
+    {"OpenWhpWaitForEvents", "wait-any, a forged handle after a signaled one: WAIT_FAILED", ev_waits_one_bad, R_WAIT_FAILED, 0},
+    {"OpenWhpWaitForEvents", "wait-all, a closed handle: WAIT_FAILED", ev_waits_all_closed, R_WAIT_FAILED, 0},
 };
 
 /* Runs one row in a child process: returns 0 and *hr, or the wait status of a child that died. */
