@@ -78,15 +78,20 @@ struct post {
     uint32_t size;
 };
 
-/* A free slot (MessageType 0) takes the message, type last; a busy one gets MessagePending. */
+/* A free slot (MessageType 0) takes the message, type last; a busy one gets MessagePending.
+ * The busy case is one compare-and-swap of the 8-byte header, so it cannot race the guest
+ * freeing the slot: either the guest sees MessagePending when it frees it (and writes EOM), or
+ * the swap fails, the slot is seen free, and the message goes in. */
 static int post_into(uint8_t *slot, void *ctx)
 {
     const struct post *m = ctx;
+    uint64_t *header = (uint64_t *)slot; /* MessageType, PayloadSize, MessageFlags, Reserved */
+    uint64_t h = __atomic_load_n(header, __ATOMIC_ACQUIRE);
+    while ((uint32_t)h != 0)
+        if (__atomic_compare_exchange_n(header, &h, h | 1ull << 40 /* MessagePending */, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
+            return -EBUSY;
     uint32_t *type = (uint32_t *)slot;
-    if (__atomic_load_n(type, __ATOMIC_ACQUIRE) != 0) {
-        __atomic_fetch_or(slot + 5, 1, __ATOMIC_SEQ_CST);
-        return -EBUSY;
-    }
     memcpy(slot + 4, m->msg + 4, m->size - 4);
     memset(slot + m->size, 0, 256 - m->size);
     uint32_t t;
