@@ -19,8 +19,14 @@ HRESULT hr_from_errno(int neg_errno);
 struct mem_range {
     uint64_t gpa, size;
     uint8_t *hva;
-    uint32_t flags; /* WHV_MAP_GPA_RANGE_FLAGS */
-    uint32_t slot;  /* KVM memslot id */
+    uint32_t flags;  /* WHV_MAP_GPA_RANGE_FLAGS */
+    uint32_t *slots; /* KVM memslot ids: one per stretch between holes */
+    uint32_t nslots;
+};
+
+struct mem_hole {
+    uint64_t page;
+    uint32_t refs; /* doorbells on this page */
 };
 
 struct mem_map {
@@ -29,6 +35,8 @@ struct mem_map {
     size_t count, capacity;
     uint8_t *slot_used;    /* one byte per KVM memslot id */
     uint32_t slot_limit;
+    struct mem_hole *holes; /* pages no memslot may cover (MMIO doorbells) */
+    size_t nholes;
 };
 
 int mem_init(struct mem_map *m);
@@ -44,7 +52,10 @@ int mem_write(struct mem_map *m, uint64_t gpa, const void *src, size_t len, bool
  * operations on guest memory shared with running VPs. -EFAULT unless it is writable RAM. */
 typedef int (*mem_atomic_fn)(uint8_t *host, void *ctx);
 int mem_atomic(struct mem_map *m, uint64_t gpa, size_t len, mem_atomic_fn fn, void *ctx);
-/* The WHV_MAP_GPA_RANGE_FLAGS of the page holding gpa, 0 when unmapped. */
+/* Adds (or drops one reference to) a hole at gpa's page. */
+int mem_hole(struct mem_map *m, int vm_fd, uint64_t gpa, bool add);
+/* The WHV_MAP_GPA_RANGE_FLAGS of the page holding gpa as the guest sees it: 0 when unmapped
+ * or under a doorbell. */
 uint32_t mem_flags(struct mem_map *m, uint64_t gpa);
 
 /* ---- virtual processors (vp.c, regs.c, exit.c) ---- */

@@ -1,6 +1,8 @@
 /* Guest physical memory: WHvMapGpaRange/WHvUnmapGpaRange on KVM memslots, and the GPA -> host
  * lookups the rest of the library uses. Mapping over an existing range splits what it covers;
- * read-only mappings become read-only memslots, so guest writes surface as MemoryAccess exits. */
+ * read-only mappings become read-only memslots, so guest writes surface as MemoryAccess exits.
+ * Pages under an MMIO doorbell are holes: no memslot covers them while the doorbell exists (KVM
+ * sees only writes that exit), but the mapping stays, for the host and for afterwards. */
 #include "core/core.h"
 
 #include <errno.h>
@@ -22,7 +24,10 @@ int mem_init(struct mem_map *m)
 
 void mem_destroy(struct mem_map *m)
 {
+    for (size_t i = 0; i < m->count; i++)
+        free(m->ranges[i].slots);
     free(m->ranges);
+    free(m->holes);
     free(m->slot_used);
     pthread_rwlock_destroy(&m->lock);
 }
@@ -37,7 +42,58 @@ static int slot_alloc(struct mem_map *m)
     return -ENOSPC;
 }
 
-/* Installs r (gpa, size, hva, flags) as a new memslot and inserts it at position `at`. */
+static bool is_hole(const struct mem_map *m, uint64_t page)
+{
+    for (size_t i = 0; i < m->nholes; i++)
+        if (m->holes[i].page == page)
+            return true;
+    return false;
+}
+
+static void uninstall(struct mem_map *m, int vm_fd, struct mem_range *r)
+{
+    for (uint32_t i = 0; i < r->nslots; i++) {
+        kvm_set_memslot(vm_fd, r->slots[i], 0, 0, 0, NULL);
+        m->slot_used[r->slots[i]] = 0;
+    }
+    free(r->slots);
+    r->slots = NULL;
+    r->nslots = 0;
+}
+
+/* Gives r one memslot per stretch between holes. */
+static int install(struct mem_map *m, int vm_fd, struct mem_range *r)
+{
+    uint32_t kflags = (r->flags & WHvMapGpaRangeFlagWrite) ? 0 : KVM_MEM_READONLY;
+    uint64_t end = r->gpa + r->size;
+    for (uint64_t start = r->gpa; start < end;) {
+        if (is_hole(m, start)) {
+            start += PAGE_SIZE;
+            continue;
+        }
+        uint64_t stop = start + PAGE_SIZE;
+        while (stop < end && !is_hole(m, stop))
+            stop += PAGE_SIZE;
+        uint32_t *s = realloc(r->slots, (r->nslots + 1) * sizeof(*s));
+        int slot = s ? slot_alloc(m) : -ENOMEM;
+        if (s)
+            r->slots = s;
+        int e = slot < 0 ? slot
+                         : kvm_set_memslot(vm_fd, (uint32_t)slot, kflags, start, stop - start,
+                                           r->hva + (start - r->gpa));
+        if (e < 0) {
+            if (slot >= 0)
+                m->slot_used[slot] = 0;
+            uninstall(m, vm_fd, r);
+            return e;
+        }
+        r->slots[r->nslots++] = (uint32_t)slot;
+        start = stop;
+    }
+    return 0;
+}
+
+/* Installs r (gpa, size, hva, flags) and inserts it at position `at`. */
 static int insert_range(struct mem_map *m, int vm_fd, size_t at, struct mem_range r)
 {
     if (m->count == m->capacity) {
@@ -48,16 +104,11 @@ static int insert_range(struct mem_map *m, int vm_fd, size_t at, struct mem_rang
         m->ranges = n;
         m->capacity = cap;
     }
-    int slot = slot_alloc(m);
-    if (slot < 0)
-        return slot;
-    uint32_t kflags = (r.flags & WHvMapGpaRangeFlagWrite) ? 0 : KVM_MEM_READONLY;
-    int e = kvm_set_memslot(vm_fd, (uint32_t)slot, kflags, r.gpa, r.size, r.hva);
-    if (e < 0) {
-        m->slot_used[slot] = 0;
+    r.slots = NULL;
+    r.nslots = 0;
+    int e = install(m, vm_fd, &r);
+    if (e < 0)
         return e;
-    }
-    r.slot = (uint32_t)slot;
     memmove(&m->ranges[at + 1], &m->ranges[at], (m->count - at) * sizeof(*m->ranges));
     m->ranges[at] = r;
     m->count++;
@@ -67,8 +118,7 @@ static int insert_range(struct mem_map *m, int vm_fd, size_t at, struct mem_rang
 static void remove_range(struct mem_map *m, int vm_fd, size_t at)
 {
     struct mem_range *r = &m->ranges[at];
-    kvm_set_memslot(vm_fd, r->slot, 0, r->gpa, 0, NULL);
-    m->slot_used[r->slot] = 0;
+    uninstall(m, vm_fd, r);
     memmove(r, r + 1, (m->count - at - 1) * sizeof(*r));
     m->count--;
 }
@@ -122,7 +172,8 @@ int mem_map(struct mem_map *m, int vm_fd, uint8_t *hva, uint64_t gpa, uint64_t s
         size_t at = 0;
         while (at < m->count && m->ranges[at].gpa < gpa)
             at++;
-        e = insert_range(m, vm_fd, at, (struct mem_range){gpa, size, hva, flags, 0});
+        e = insert_range(m, vm_fd, at,
+                         (struct mem_range){.gpa = gpa, .size = size, .hva = hva, .flags = flags});
     }
     pthread_rwlock_unlock(&m->lock);
     return e;
@@ -210,9 +261,49 @@ uint32_t mem_flags(struct mem_map *m, uint64_t gpa)
 {
     pthread_rwlock_rdlock(&m->lock);
     const struct mem_range *r = find(m, gpa);
-    uint32_t f = r ? r->flags : 0;
+    uint32_t f = r && !is_hole(m, gpa & ~(PAGE_SIZE - 1)) ? r->flags : 0;
     pthread_rwlock_unlock(&m->lock);
     return f;
+}
+
+/* Re-installs the range holding page, after the holes changed. */
+static int reinstall_page(struct mem_map *m, int vm_fd, uint64_t page)
+{
+    for (size_t i = 0; i < m->count; i++) {
+        struct mem_range *r = &m->ranges[i];
+        if (page >= r->gpa && page < r->gpa + r->size) {
+            uninstall(m, vm_fd, r);
+            return install(m, vm_fd, r);
+        }
+    }
+    return 0;
+}
+
+int mem_hole(struct mem_map *m, int vm_fd, uint64_t gpa, bool add)
+{
+    uint64_t page = gpa & ~(PAGE_SIZE - 1);
+    int e = 0;
+    pthread_rwlock_wrlock(&m->lock);
+    size_t i = 0;
+    while (i < m->nholes && m->holes[i].page != page)
+        i++;
+    if (add && i < m->nholes) {
+        m->holes[i].refs++;
+    } else if (add) {
+        struct mem_hole *h = realloc(m->holes, (m->nholes + 1) * sizeof(*h));
+        if (!h) {
+            e = -ENOMEM;
+        } else {
+            m->holes = h;
+            m->holes[m->nholes++] = (struct mem_hole){page, 1};
+            e = reinstall_page(m, vm_fd, page);
+        }
+    } else if (i < m->nholes && --m->holes[i].refs == 0) {
+        m->holes[i] = m->holes[--m->nholes];
+        e = reinstall_page(m, vm_fd, page);
+    }
+    pthread_rwlock_unlock(&m->lock);
+    return e;
 }
 
 /* ---- API ---- */

@@ -61,9 +61,6 @@ HRESULT doorbell_add(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, 
     int fd = evt_fd(event);
     if (fd < 0)
         return E_INVALIDARG;
-    /* KVM only sees writes that exit: RAM under a doorbell would swallow them. */
-    if (!pio && mem_flags(&p->mem, m->GuestAddress))
-        return ERROR_HV_INVALID_PARAMETER;
     for (struct whp_doorbell *d = p->doorbells; d; d = d->next)
         if (d->pio == pio && !doorbell_compatible(&d->match, m))
             return ERROR_HV_INVALID_PARAMETER;
@@ -71,7 +68,11 @@ HRESULT doorbell_add(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, 
     if (!d)
         return E_OUTOFMEMORY;
     *d = (struct whp_doorbell){p->doorbells, *m, fd, pio};
-    int r = ioeventfd(p, m, fd, pio, true);
+    /* KVM only sees writes that exit: while the doorbell exists its page is not RAM to the
+     * guest. */
+    int r = pio ? 0 : mem_hole(&p->mem, p->vm_fd, m->GuestAddress, true);
+    if (r == 0 && (r = ioeventfd(p, m, fd, pio, true)) < 0 && !pio)
+        mem_hole(&p->mem, p->vm_fd, m->GuestAddress, false);
     if (r < 0) {
         free(d);
         return hr_from_errno(r);
@@ -87,6 +88,8 @@ HRESULT doorbell_remove(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *
         if (d->pio != pio || !same(&d->match, m))
             continue;
         int r = ioeventfd(p, &d->match, d->fd, pio, false);
+        if (!pio && r == 0)
+            r = mem_hole(&p->mem, p->vm_fd, d->match.GuestAddress, false);
         *pp = d->next;
         free(d);
         return hr_from_errno(r);
