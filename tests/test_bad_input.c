@@ -1151,12 +1151,28 @@ static HRESULT ct_dev_addr(void) { return create_trig(lapic(), trig_dev(0xfed000
 static HRESULT ct_dev_addr_zero(void) { return create_trig(lapic(), trig_dev(0)); }
 static HRESULT ct_dev_addr_high(void) { return create_trig(lapic(), trig_dev(0x10000000000ull | 0xfee00000ull)); }
 static HRESULT ct_dev_reserved(void) { WHV_TRIGGER_PARAMETERS t = trig_dev(0xfee00000ull); t.DeviceInterrupt.Reserved = 1; return create_trig(lapic(), t); }
-static HRESULT ct_synic(void)
+static WHV_TRIGGER_PARAMETERS trig_synic(UINT32 vp, UINT32 sint, UINT32 vtl, UINT32 flag)
 {
     WHV_TRIGGER_PARAMETERS t;
     memset(&t, 0, sizeof(t));
     t.TriggerType = WHvTriggerTypeSynicEvent;
-    return create_trig(synic(), t);
+    t.SynicEvent.VpIndex = vp;
+    t.SynicEvent.TargetSint = (UINT8)sint;
+    t.SynicEvent.TargetVtl = (WHV_VTL)vtl;
+    t.SynicEvent.FlagNumber = (UINT16)flag;
+    return t;
+}
+static HRESULT ct_synic_sint16(void) { return create_trig(synic(), trig_synic(0, 16, 0, 0)); }
+static HRESULT ct_synic_vtl1(void) { return create_trig(synic(), trig_synic(0, 0, 1, 0)); }
+static HRESULT ct_synic_flag2048(void) { return create_trig(synic(), trig_synic(0, 0, 0, 2048)); }
+static HRESULT ct_synic_vp_range(void) { return create_trig(synic(), trig_synic(2, 0, 0, 0)); }
+static HRESULT ct_synic_no_synic(void) { return create_trig(lapic(), trig_synic(0, 0, 0, 0)); }
+static HRESULT ct_synic_reserved(void) { WHV_TRIGGER_PARAMETERS t = trig_synic(0, 0, 0, 0); t.Reserved = 1; return create_trig(synic(), t); }
+/* synic() with a SynicEvent trigger for VP 0, SINT 0, flag 0 in TRIG. */
+static WHV_PARTITION_HANDLE with_synic_trigger(void)
+{
+    create_trig(synic(), trig_synic(0, 0, 0, 0));
+    return P;
 }
 static HRESULT ct_not_setup(void) { return create_trig(with_count(1), trig_irq(0x30)); }
 static HRESULT ct_forged(void) { return create_trig(FORGED1, trig_irq(0x30)); }
@@ -1172,7 +1188,7 @@ static HRESULT ct_outputs_cleared(void)
 }
 
 /* WHvUpdateTriggerParameters */
-static HRESULT ut_null(void) { return WHvUpdateTriggerParameters(with_trigger(), NULL, TRIG); }
+static HRESULT ut_null(void) { with_trigger(); return WHvUpdateTriggerParameters(P, NULL, TRIG); }
 static HRESULT ut_forged_trigger(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x31); return WHvUpdateTriggerParameters(with_trigger(), &t, FORGED_TRIGGER); }
 static HRESULT ut_null_trigger(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x31); return WHvUpdateTriggerParameters(with_trigger(), &t, NULL); }
 static HRESULT ut_deleted_trigger(void)
@@ -1189,13 +1205,16 @@ static HRESULT ut_other_partition(void)
     WHV_PARTITION_HANDLE mine = P;
     P = NULL;
     P2 = mine;
-    lapic();
+    setup();
     WHV_TRIGGER_PARAMETERS t = trig_irq(0x31);
     return WHvUpdateTriggerParameters(P, &t, TRIG);
 }
-static HRESULT ut_type_change(void) { WHV_TRIGGER_PARAMETERS t = trig_dev(0xfee00000ull); return WHvUpdateTriggerParameters(with_trigger(), &t, TRIG); }
-static HRESULT ut_vector15(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(15); return WHvUpdateTriggerParameters(with_trigger(), &t, TRIG); }
-static HRESULT ut_reserved(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x31); t.Reserved = 1; return WHvUpdateTriggerParameters(with_trigger(), &t, TRIG); }
+static HRESULT ut_type_change(void) { WHV_TRIGGER_PARAMETERS t = trig_dev(0xfee00000ull); with_trigger(); return WHvUpdateTriggerParameters(P, &t, TRIG); }
+static HRESULT ut_vector15(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(15); with_trigger(); return WHvUpdateTriggerParameters(P, &t, TRIG); }
+static HRESULT ut_reserved(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x31); t.Reserved = 1; with_trigger(); return WHvUpdateTriggerParameters(P, &t, TRIG); }
+static HRESULT ut_synic_to_irq(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x30); with_synic_trigger(); return WHvUpdateTriggerParameters(P, &t, TRIG); }
+static HRESULT ut_synic_sint16(void) { WHV_TRIGGER_PARAMETERS t = trig_synic(0, 16, 0, 0); with_synic_trigger(); return WHvUpdateTriggerParameters(P, &t, TRIG); }
+static HRESULT ut_synic_vp_range(void) { WHV_TRIGGER_PARAMETERS t = trig_synic(5, 0, 0, 0); with_synic_trigger(); return WHvUpdateTriggerParameters(P, &t, TRIG); }
 static HRESULT ut_forged(void) { WHV_TRIGGER_PARAMETERS t = trig_irq(0x31); with_trigger(); return WHvUpdateTriggerParameters(FORGED2, &t, TRIG); }
 
 /* WHvDeleteTrigger */
@@ -1204,6 +1223,13 @@ static HRESULT dt_null_trigger(void) { return WHvDeleteTrigger(with_trigger(), N
 static HRESULT dt_twice(void)
 {
     with_trigger();
+    if (FAILED(WHvDeleteTrigger(P, TRIG)))
+        return S_FALSE;
+    return WHvDeleteTrigger(P, TRIG);
+}
+static HRESULT dt_synic_twice(void)
+{
+    with_synic_trigger();
     if (FAILED(WHvDeleteTrigger(P, TRIG)))
         return S_FALSE;
     return WHvDeleteTrigger(P, TRIG);
@@ -1271,11 +1297,11 @@ static HRESULT cp_deleted(void) { return create_port(deleted(), port_event(7), e
 /* WHvSetNotificationPortProperty */
 static HRESULT sp_forged_port(void) { return WHvSetNotificationPortProperty(with_port(), FORGED_PORT, WHvNotificationPortPropertyPreferredTargetVp, 0); }
 static HRESULT sp_null_port(void) { return WHvSetNotificationPortProperty(with_port(), NULL, WHvNotificationPortPropertyPreferredTargetVp, 0); }
-static HRESULT sp_code0(void) { return WHvSetNotificationPortProperty(with_port(), PORT, (WHV_NOTIFICATION_PORT_PROPERTY_CODE)0, 0); }
-static HRESULT sp_code2(void) { return WHvSetNotificationPortProperty(with_port(), PORT, (WHV_NOTIFICATION_PORT_PROPERTY_CODE)2, 0); }
-static HRESULT sp_vp_range(void) { return WHvSetNotificationPortProperty(with_port(), PORT, WHvNotificationPortPropertyPreferredTargetVp, 2); }
-static HRESULT sp_vp_huge(void) { return WHvSetNotificationPortProperty(with_port(), PORT, WHvNotificationPortPropertyPreferredTargetVp, 1ull << 32); }
-static HRESULT sp_any_vp(void) { return WHvSetNotificationPortProperty(with_port(), PORT, WHvNotificationPortPropertyPreferredTargetVp, WHV_ANY_VP); }
+static HRESULT sp_code0(void) { with_port(); return WHvSetNotificationPortProperty(P, PORT, (WHV_NOTIFICATION_PORT_PROPERTY_CODE)0, 0); }
+static HRESULT sp_code2(void) { with_port(); return WHvSetNotificationPortProperty(P, PORT, (WHV_NOTIFICATION_PORT_PROPERTY_CODE)2, 0); }
+static HRESULT sp_vp_range(void) { with_port(); return WHvSetNotificationPortProperty(P, PORT, WHvNotificationPortPropertyPreferredTargetVp, 2); }
+static HRESULT sp_vp_huge(void) { with_port(); return WHvSetNotificationPortProperty(P, PORT, WHvNotificationPortPropertyPreferredTargetVp, 1ull << 32); }
+static HRESULT sp_any_vp(void) { with_port(); return WHvSetNotificationPortProperty(P, PORT, WHvNotificationPortPropertyPreferredTargetVp, WHV_ANY_VP); }
 static HRESULT sp_deleted_port(void)
 {
     with_port();
@@ -1342,7 +1368,9 @@ static HRESULT ev_waits_one_bad(void)
 }
 static HRESULT ev_waits_all_closed(void)
 {
-    HANDLE h[2] = {event(), closed_event()};
+    HANDLE h[2];
+    h[0] = event();
+    h[1] = closed_event();
     OpenWhpSetEvent(h[0]);
     return (HRESULT)OpenWhpWaitForEvents(2, h, TRUE, INFINITE);
 }
@@ -1786,7 +1814,12 @@ static const struct row rows[] = {
     {"WHvCreateTrigger", "DeviceInterrupt, MSI address 0", ct_dev_addr_zero, E_INVALIDARG, K},
     {"WHvCreateTrigger", "DeviceInterrupt, MSI address bit 40", ct_dev_addr_high, E_INVALIDARG, K},
     {"WHvCreateTrigger", "DeviceInterrupt, Reserved 1", ct_dev_reserved, E_INVALIDARG, K},
-    {"WHvCreateTrigger", "SynicEvent (not implemented)", ct_synic, E_NOTIMPL, K},
+    {"WHvCreateTrigger", "SynicEvent, SINT 16", ct_synic_sint16, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "SynicEvent, TargetVtl 1", ct_synic_vtl1, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "SynicEvent, FlagNumber 2048", ct_synic_flag2048, E_INVALIDARG, K},
+    {"WHvCreateTrigger", "SynicEvent, VP index out of range", ct_synic_vp_range, WHV_E_VP_DOES_NOT_EXIST, K},
+    {"WHvCreateTrigger", "SynicEvent without SynIC features", ct_synic_no_synic, ERROR_HV_INVALID_SYNIC_STATE, K},
+    {"WHvCreateTrigger", "SynicEvent, Reserved 1", ct_synic_reserved, E_INVALIDARG, K},
     {"WHvCreateTrigger", "partition not set up", ct_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
     {"WHvCreateTrigger", "forged handle 0x1234", ct_forged, E_HANDLE, 0},
     {"WHvCreateTrigger", "deleted partition", ct_deleted, E_HANDLE, K},
@@ -1799,10 +1832,14 @@ static const struct row rows[] = {
     {"WHvUpdateTriggerParameters", "type change Interrupt -> DeviceInterrupt", ut_type_change, E_INVALIDARG, K},
     {"WHvUpdateTriggerParameters", "Fixed, vector 15", ut_vector15, E_INVALIDARG, K},
     {"WHvUpdateTriggerParameters", "Reserved 1", ut_reserved, E_INVALIDARG, K},
+    {"WHvUpdateTriggerParameters", "type change SynicEvent -> Interrupt", ut_synic_to_irq, E_INVALIDARG, K},
+    {"WHvUpdateTriggerParameters", "SynicEvent, SINT 16", ut_synic_sint16, E_INVALIDARG, K},
+    {"WHvUpdateTriggerParameters", "SynicEvent, VP index out of range", ut_synic_vp_range, WHV_E_VP_DOES_NOT_EXIST, K},
     {"WHvUpdateTriggerParameters", "forged partition handle -1", ut_forged, E_HANDLE, K},
     {"WHvDeleteTrigger", "forged trigger 0x1234", dt_forged_trigger, E_HANDLE, K},
     {"WHvDeleteTrigger", "NULL trigger", dt_null_trigger, E_HANDLE, K},
     {"WHvDeleteTrigger", "deleted twice", dt_twice, E_HANDLE, K},
+    {"WHvDeleteTrigger", "SynicEvent trigger deleted twice", dt_synic_twice, E_HANDLE, K},
     {"WHvDeleteTrigger", "partition without triggers", dt_no_triggers, E_HANDLE, K},
     {"WHvDeleteTrigger", "forged partition handle 0x1234", dt_forged, E_HANDLE, K},
     {"WHvDeleteTrigger", "deleted partition", dt_deleted, E_HANDLE, K},
