@@ -1,6 +1,7 @@
-/* Bad-input table for every implemented WinHvPlatform.h / WinHvEmulation.h function: NULL
- * pointers, bad sizes and flags, unknown codes, missing or deleted VPs, deleted and forged
- * handles, wrong partition state. Each row runs in a forked child, so a crash is a FAIL row. */
+/* Bad-input table for every implemented WinHvPlatform.h / WinHvEmulation.h function and the
+ * openwhp event and port-doorbell extensions: NULL pointers, bad sizes and flags, unknown codes,
+ * missing or deleted VPs, deleted and forged handles, wrong partition state. Each row runs in a
+ * forked child, so a crash is a FAIL row (and a hang one, through alarm()). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* strsignal */
 #endif
@@ -1046,6 +1047,20 @@ static HRESULT db_forged_event(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA);
 static HRESULT db_closed_event(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); return WHvRegisterPartitionDoorbellEvent(vm(), &m, closed_event()); }
 static HRESULT db_stdin_event(void) { WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA); return WHvRegisterPartitionDoorbellEvent(vm(), &m, STDIN_EVENT); }
 static HRESULT db_ram(void) { return ring(vm(), bell(GPA_MAPPED + 8)); }
+static HRESULT db_ram_unmapped(void)
+{
+    WHV_DOORBELL_MATCH_DATA m = bell(GPA_MAPPED + 8);
+    if (FAILED(ring(vm(), m)) || FAILED(WHvUnmapGpaRange(P, GPA_MAPPED, PAGE)))
+        return S_FALSE;
+    return WHvUnregisterPartitionDoorbellEvent(P, &m);
+}
+static HRESULT db_ram_mapped_after(void)
+{
+    WHV_DOORBELL_MATCH_DATA m = bell(DB_GPA + 8);
+    if (FAILED(ring(vm(), m)) || FAILED(WHvMapGpaRange(P, M, DB_GPA, PAGE, WHvMapGpaRangeFlagRead)))
+        return S_FALSE;
+    return WHvUnregisterPartitionDoorbellEvent(P, &m);
+}
 static HRESULT db_twice(void)
 {
     if (FAILED(ring(vm(), bell(DB_GPA))))
@@ -1760,7 +1775,9 @@ static const struct row rows[] = {
     {"WHvRegisterPartitionDoorbellEvent", "forged event 0x1234", db_forged_event, E_INVALIDARG, K},
     {"WHvRegisterPartitionDoorbellEvent", "closed event", db_closed_event, E_INVALIDARG, K},
     {"WHvRegisterPartitionDoorbellEvent", "stdin as an event", db_stdin_event, E_INVALIDARG, K},
-    {"WHvRegisterPartitionDoorbellEvent", "GPA in mapped RAM (whp-abi.md: allowed)", db_ram, ERROR_HV_INVALID_PARAMETER, K},
+    {"WHvRegisterPartitionDoorbellEvent", "GPA in mapped RAM: allowed, the page becomes a hole", db_ram, S_OK, K},
+    {"WHvRegisterPartitionDoorbellEvent", "RAM under the doorbell unmapped, then unregistered", db_ram_unmapped, S_OK, K},
+    {"WHvRegisterPartitionDoorbellEvent", "RAM mapped over the doorbell, then unregistered", db_ram_mapped_after, S_OK, K},
     {"WHvRegisterPartitionDoorbellEvent", "same doorbell twice", db_twice, ERROR_HV_INVALID_PARAMETER, K},
     {"WHvRegisterPartitionDoorbellEvent", "value match under an any-write match", db_any_then_value, ERROR_HV_INVALID_PARAMETER, K},
     {"WHvRegisterPartitionDoorbellEvent", "same length and value twice", db_same_value, ERROR_HV_INVALID_PARAMETER, K},
@@ -1859,7 +1876,7 @@ static const struct row rows[] = {
     {"WHvCreateNotificationPort", "ConnectionId 0xffffffff", cp_connection_max, E_INVALIDARG, K},
     {"WHvCreateNotificationPort", "second port on one connection", cp_duplicate, ERROR_HV_INVALID_PARAMETER, K},
     {"WHvCreateNotificationPort", "doorbell port, Length 3", cp_doorbell_bad, E_INVALIDARG, K},
-    {"WHvCreateNotificationPort", "doorbell port in mapped RAM", cp_doorbell_ram, ERROR_HV_INVALID_PARAMETER, K},
+    {"WHvCreateNotificationPort", "doorbell port in mapped RAM: allowed", cp_doorbell_ram, S_OK, K},
     {"WHvCreateNotificationPort", "doorbell port over a registered doorbell", cp_doorbell_conflict, ERROR_HV_INVALID_PARAMETER, K},
     {"WHvCreateNotificationPort", "partition not set up", cp_not_setup, WHV_E_INVALID_PARTITION_CONFIG, K},
     {"WHvCreateNotificationPort", "forged handle -1", cp_forged, E_HANDLE, K},

@@ -170,6 +170,7 @@ struct whp_partition {
     struct whp_port *ports;
     int trigger_epoll, trigger_stop; /* SynicEvent trigger worker (events/trigger.c), or -1 */
     pthread_t trigger_thread;
+    bool trigger_running;
     struct route_table routes;
     struct apic_level_route level_routes[APIC_RESERVED_PINS]; /* GSI i; under routes.lock */
 

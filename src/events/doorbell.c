@@ -20,7 +20,9 @@ int doorbell_check(const WHV_DOORBELL_MATCH_DATA *m, bool pio)
         return -EINVAL;
     uint64_t len = m->Length ? m->Length : 1;
     if (pio)
-        return m->GuestAddress + len <= 0x10000 && m->Length <= 4 ? 0 : -EINVAL;
+        return m->GuestAddress < 0x10000 && m->GuestAddress <= 0x10000 - len && m->Length <= 4
+                   ? 0
+                   : -EINVAL;
     if ((m->GuestAddress & 0xfff) + len > 0x1000) /* a doorbell write must not straddle a page */
         return -EINVAL;
     return m->GuestAddress < (1ull << cpu_phys_bits()) ? 0 : -EINVAL;

@@ -1,6 +1,6 @@
 /* Triggers, doorbells and notification ports: the partition's event objects. All of them live
- * on lists under whp_partition.events_lock (taken before routes.lock); a handle is the object's
- * address, only ever compared against the lists, never followed before it is found there. */
+ * on lists under whp_partition.events_lock (taken before routes.lock). A trigger or port handle
+ * is a process-wide serial number, never an address: a stale or forged one finds nothing. */
 #ifndef OPENWHP_EVENTS_H
 #define OPENWHP_EVENTS_H
 
@@ -15,6 +15,7 @@ struct whp_doorbell {
 
 struct whp_trigger {
     struct whp_trigger *next;
+    uint64_t id; /* the WHV_TRIGGER_HANDLE */
     WHV_TRIGGER_PARAMETERS params;
     HANDLE event; /* created here, owned by the caller */
     int fd;
@@ -23,12 +24,16 @@ struct whp_trigger {
 
 struct whp_port {
     struct whp_port *next;
+    uint64_t id; /* the WHV_NOTIFICATION_PORT_HANDLE */
     WHV_NOTIFICATION_PORT_PARAMETERS params;
     HANDLE event;
     int fd; /* the event's eventfd */
     uint32_t preferred_vp;
     uint64_t preferred_duration;
 };
+
+/* A fresh handle value, never 0 and never reused. */
+uint64_t events_new_id(void);
 
 /* Pure validation of doorbell match data (also used by the unit tests): 0 or -EINVAL. */
 int doorbell_check(const WHV_DOORBELL_MATCH_DATA *m, bool pio);

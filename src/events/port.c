@@ -9,6 +9,12 @@
 #include "events/event_internal.h"
 #include "synic/synic.h"
 
+uint64_t events_new_id(void)
+{
+    static _Atomic uint64_t next = 1;
+    return atomic_fetch_add(&next, 1);
+}
+
 void events_destroy(struct whp_partition *p)
 {
     events_stop_worker(p);
@@ -32,7 +38,7 @@ void events_destroy(struct whp_partition *p)
 static struct whp_port **find(struct whp_partition *p, WHV_NOTIFICATION_PORT_HANDLE h)
 {
     for (struct whp_port **pp = &p->ports; *pp; pp = &(*pp)->next)
-        if (*pp == (struct whp_port *)h)
+        if ((*pp)->id == (uint64_t)(uintptr_t)h)
             return pp;
     return NULL;
 }
@@ -74,10 +80,11 @@ HRESULT WINAPI WHvCreateNotificationPort(WHV_PARTITION_HANDLE Partition,
     if (SUCCEEDED(hr))
         hr = port_add(p, Parameters, EventHandle);
     if (SUCCEEDED(hr)) {
-        *o = (struct whp_port){p->ports, *Parameters, EventHandle, evt_fd(EventHandle), WHV_ANY_VP,
+        *o = (struct whp_port){p->ports, events_new_id(), *Parameters, EventHandle,
+                               evt_fd(EventHandle), WHV_ANY_VP,
                                WHV_NOTIFICATION_PORT_PREFERRED_DURATION_MAX};
         p->ports = o;
-        *PortHandle = o;
+        *PortHandle = (WHV_NOTIFICATION_PORT_HANDLE)(uintptr_t)o->id;
     }
     pthread_mutex_unlock(&p->events_lock);
     if (FAILED(hr))

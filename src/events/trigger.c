@@ -58,7 +58,7 @@ static HRESULT trigger_msi(struct whp_partition *p, const WHV_TRIGGER_PARAMETERS
 static struct whp_trigger **find(struct whp_partition *p, WHV_TRIGGER_HANDLE h)
 {
     for (struct whp_trigger **pp = &p->triggers; *pp; pp = &(*pp)->next)
-        if (*pp == (struct whp_trigger *)h)
+        if ((*pp)->id == (uint64_t)(uintptr_t)h)
             return pp;
     return NULL;
 }
@@ -96,10 +96,12 @@ static int synic_watch(struct whp_partition *p, struct whp_trigger *t, bool add)
         p->trigger_epoll = epoll_create1(EPOLL_CLOEXEC);
         p->trigger_stop = eventfd(0, EFD_CLOEXEC);
         struct epoll_event stop = {.events = EPOLLIN, .data.ptr = NULL};
-        if (p->trigger_epoll < 0 || p->trigger_stop < 0 ||
-            epoll_ctl(p->trigger_epoll, EPOLL_CTL_ADD, p->trigger_stop, &stop) < 0 ||
-            pthread_create(&p->trigger_thread, NULL, synic_worker, p) != 0) {
-            int e = errno ? -errno : -ENOMEM;
+        int e = p->trigger_epoll < 0 || p->trigger_stop < 0 ||
+                        epoll_ctl(p->trigger_epoll, EPOLL_CTL_ADD, p->trigger_stop, &stop) < 0
+                    ? -errno
+                    : -pthread_create(&p->trigger_thread, NULL, synic_worker, p);
+        p->trigger_running = e == 0;
+        if (e < 0) {
             events_stop_worker(p);
             return e;
         }
@@ -112,11 +114,10 @@ static int synic_watch(struct whp_partition *p, struct whp_trigger *t, bool add)
 
 void events_stop_worker(struct whp_partition *p)
 {
-    if (p->trigger_stop >= 0 && p->trigger_epoll >= 0) {
-        uint64_t one = 1;
-        if (write(p->trigger_stop, &one, sizeof(one)) == sizeof(one))
-            pthread_join(p->trigger_thread, NULL);
-    }
+    uint64_t one = 1;
+    if (p->trigger_running && write(p->trigger_stop, &one, sizeof(one)) == sizeof(one))
+        pthread_join(p->trigger_thread, NULL);
+    p->trigger_running = false;
     if (p->trigger_epoll >= 0)
         close(p->trigger_epoll);
     if (p->trigger_stop >= 0)
@@ -150,6 +151,7 @@ HRESULT WINAPI WHvCreateTrigger(WHV_PARTITION_HANDLE Partition,
         hr = E_OUTOFMEMORY;
     if (SUCCEEDED(hr)) {
         t->params = *Parameters;
+        t->id = events_new_id();
         t->event = OpenWhpCreateEvent(FALSE, FALSE);
         t->fd = evt_fd(t->event);
         if (t->fd < 0)
@@ -183,7 +185,7 @@ HRESULT WINAPI WHvCreateTrigger(WHV_PARTITION_HANDLE Partition,
         hr = r == -ENOSPC ? HRESULT_FROM_WIN32(ERROR_BUSY) : hr_from_errno(r);
     }
     if (SUCCEEDED(hr)) {
-        *TriggerHandle = t;
+        *TriggerHandle = (WHV_TRIGGER_HANDLE)(uintptr_t)t->id;
         *EventHandle = t->event;
     } else if (t) {
         if (t->event)

@@ -359,9 +359,13 @@ HRESULT synic_check_event(const struct whp_partition *p, const WHV_SYNIC_EVENT_P
 {
     if (e->TargetSint >= 16 || e->TargetVtl != 0 || e->FlagNumber >= 2048)
         return E_INVALIDARG;
-    if (e->VpIndex >= p->processor_count)
+    struct whp_vp *vp = e->VpIndex < p->processor_count ? p->vps[e->VpIndex] : NULL;
+    if (!vp || !atomic_load(&vp->exists))
         return WHV_E_VP_DOES_NOT_EXIST;
-    return synic_enabled(p) ? S_OK : ERROR_HV_INVALID_SYNIC_STATE;
+    /* Flags are only ever announced through a SINT interrupt, which needs a LAPIC. */
+    return synic_enabled(p) && p->apic_mode != WHvX64LocalApicEmulationModeNone
+               ? S_OK
+               : ERROR_HV_INVALID_SYNIC_STATE;
 }
 
 HRESULT synic_signal(struct whp_partition *p, const WHV_SYNIC_EVENT_PARAMETERS *e, BOOL *newly)
