@@ -136,6 +136,11 @@ DWORD OpenWhpWaitForEvents(DWORD Count, const HANDLE *Events, BOOL WaitAll, DWOR
         p[i].events = POLLIN;
         if (p[i].fd < 0)
             return WAIT_FAILED;
+        for (DWORD j = 0; j < i; j++)
+            if (p[j].fd == p[i].fd) { /* as Win32: one handle twice is an error */
+                errno = EINVAL;
+                return WAIT_FAILED;
+            }
     }
     int64_t deadline = TimeoutMs == INFINITE ? -1 : now_ms() + TimeoutMs;
     for (;;) {
@@ -158,6 +163,8 @@ DWORD OpenWhpWaitForEvents(DWORD Count, const HANDLE *Events, BOOL WaitAll, DWOR
                 if (!manual[i] && write(p[i].fd, &one, sizeof(one)) < 0)
                     return WAIT_FAILED;
             }
+            if (deadline >= 0 && now_ms() >= deadline)
+                return WAIT_TIMEOUT;
             continue;
         }
         int64_t left = deadline < 0 ? -1 : deadline - now_ms();
