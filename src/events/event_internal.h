@@ -1,4 +1,6 @@
-/* The library's view of event HANDLEs: the eventfd behind one, or -1 if it is not an event. */
+/* The library's view of event HANDLEs: the eventfd behind one, or -1 if it is not an event.
+ * The fd is the handle's: valid until the program closes the handle (KVM takes its own
+ * reference when the fd is registered as an irqfd or ioeventfd). */
 #ifndef OPENWHP_EVENT_INTERNAL_H
 #define OPENWHP_EVENT_INTERNAL_H
 
