@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "events/event_internal.h"
 #include <openwhp/doorbell.h>
@@ -60,15 +61,17 @@ HRESULT doorbell_add(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, 
 {
     if (doorbell_check(m, pio) < 0)
         return E_INVALIDARG;
-    int fd = evt_fd(event);
-    if (fd < 0)
+    if (evt_fd(event) < 0)
         return E_INVALIDARG;
     for (struct whp_doorbell *d = p->doorbells; d; d = d->next)
         if (d->pio == pio && !doorbell_compatible(&d->match, m))
             return ERROR_HV_INVALID_PARAMETER;
     struct whp_doorbell *d = calloc(1, sizeof(*d));
-    if (!d)
+    int fd = d ? evt_dup(event) : -1;
+    if (fd < 0) {
+        free(d);
         return E_OUTOFMEMORY;
+    }
     *d = (struct whp_doorbell){p->doorbells, *m, fd, pio};
     /* KVM only sees writes that exit: while the doorbell exists its page is not RAM to the
      * guest. */
@@ -76,6 +79,7 @@ HRESULT doorbell_add(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, 
     if (r == 0 && (r = ioeventfd(p, m, fd, pio, true)) < 0 && !pio)
         mem_hole(&p->mem, p->vm_fd, m->GuestAddress, false);
     if (r < 0) {
+        close(fd);
         free(d);
         return hr_from_errno(r);
     }
@@ -93,6 +97,7 @@ HRESULT doorbell_remove(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *
         if (!pio && r == 0)
             r = mem_hole(&p->mem, p->vm_fd, d->match.GuestAddress, false);
         *pp = d->next;
+        close(d->fd);
         free(d);
         return hr_from_errno(r);
     }

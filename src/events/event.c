@@ -5,6 +5,7 @@
 #include "events/event_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -314,4 +315,10 @@ DWORD OpenWhpWaitForEvents(DWORD Count, const HANDLE *Events, BOOL WaitAll, DWOR
 DWORD OpenWhpWaitForEvent(HANDLE Event, DWORD TimeoutMs)
 {
     return OpenWhpWaitForEvents(1, &Event, FALSE, TimeoutMs);
+}
+
+int evt_dup(HANDLE h)
+{
+    int fd = evt_fd(h);
+    return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }

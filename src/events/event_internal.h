@@ -7,5 +7,8 @@
 #include <openwhp/event.h>
 
 int evt_fd(HANDLE h);
+/* A private duplicate of the eventfd (close-on-exec) that outlives the caller closing the
+ * handle: what KVM registrations keep, so they can always be removed. -1 on failure. */
+int evt_dup(HANDLE h);
 
 #endif

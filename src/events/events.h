@@ -9,7 +9,7 @@
 struct whp_doorbell {
     struct whp_doorbell *next;
     WHV_DOORBELL_MATCH_DATA match;
-    int fd;   /* the caller's eventfd; never closed by us */
+    int fd;   /* our duplicate of the caller's eventfd */
     bool pio; /* port I/O doorbell (Linux extension): GuestAddress is the port */
 };
 
@@ -18,7 +18,7 @@ struct whp_trigger {
     uint64_t id; /* the WHV_TRIGGER_HANDLE */
     WHV_TRIGGER_PARAMETERS params;
     HANDLE event; /* created here, owned by the caller */
-    int fd;
+    int fd;       /* our duplicate of its eventfd */
     uint32_t gsi;
 };
 
@@ -27,7 +27,7 @@ struct whp_port {
     uint64_t id; /* the WHV_NOTIFICATION_PORT_HANDLE */
     WHV_NOTIFICATION_PORT_PARAMETERS params;
     HANDLE event;
-    int fd; /* the event's eventfd */
+    int fd; /* our duplicate of the event's eventfd (Event ports) */
     uint32_t preferred_vp;
     uint64_t preferred_duration;
 };

@@ -5,6 +5,7 @@
 #include "events/events.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "events/event_internal.h"
 #include "synic/synic.h"
@@ -21,16 +22,20 @@ void events_destroy(struct whp_partition *p)
     while (p->doorbells) {
         struct whp_doorbell *d = p->doorbells;
         p->doorbells = d->next;
+        close(d->fd);
         free(d);
     }
     while (p->triggers) {
         struct whp_trigger *t = p->triggers;
         p->triggers = t->next;
+        close(t->fd);
         free(t);
     }
     while (p->ports) {
         struct whp_port *o = p->ports;
         p->ports = o->next;
+        if (o->fd >= 0)
+            close(o->fd);
         free(o);
     }
 }
@@ -43,8 +48,10 @@ static struct whp_port **find(struct whp_partition *p, WHV_NOTIFICATION_PORT_HAN
     return NULL;
 }
 
+/* Registers the port's doorbell, or (Event ports) the fast-path ioeventfd on *fd, a duplicate
+ * of the event's eventfd made here. */
 static HRESULT port_add(struct whp_partition *p, const WHV_NOTIFICATION_PORT_PARAMETERS *prm,
-                        HANDLE event)
+                        HANDLE event, int *fd)
 {
     if (prm->Reserved || prm->Reserved1 || prm->ConnectionVtl)
         return E_INVALIDARG;
@@ -58,8 +65,15 @@ static HRESULT port_add(struct whp_partition *p, const WHV_NOTIFICATION_PORT_PAR
         if (o->params.NotificationPortType == WHvNotificationPortTypeEvent &&
             o->params.Event.ConnectionId == prm->Event.ConnectionId)
             return ERROR_HV_INVALID_PARAMETER; /* one port per connection */
+    if ((*fd = evt_dup(event)) < 0)
+        return E_OUTOFMEMORY;
     /* The hypercall page's fast HvSignalEvent path: KVM sets the event, no exit. */
-    return hr_from_errno(synic_port_attach(p, prm->Event.ConnectionId, evt_fd(event), true));
+    int r = synic_port_attach(p, prm->Event.ConnectionId, *fd, true);
+    if (r < 0) {
+        close(*fd);
+        *fd = -1;
+    }
+    return hr_from_errno(r);
 }
 
 HRESULT WINAPI WHvCreateNotificationPort(WHV_PARTITION_HANDLE Partition,
@@ -77,11 +91,11 @@ HRESULT WINAPI WHvCreateNotificationPort(WHV_PARTITION_HANDLE Partition,
     pthread_mutex_lock(&p->events_lock);
     if (SUCCEEDED(hr) && !atomic_load(&p->setup))
         hr = WHV_E_INVALID_PARTITION_CONFIG;
+    int fd = -1;
     if (SUCCEEDED(hr))
-        hr = port_add(p, Parameters, EventHandle);
+        hr = port_add(p, Parameters, EventHandle, &fd);
     if (SUCCEEDED(hr)) {
-        *o = (struct whp_port){p->ports, events_new_id(), *Parameters, EventHandle,
-                               evt_fd(EventHandle), WHV_ANY_VP,
+        *o = (struct whp_port){p->ports, events_new_id(), *Parameters, EventHandle, fd, WHV_ANY_VP,
                                WHV_NOTIFICATION_PORT_PREFERRED_DURATION_MAX};
         p->ports = o;
         *PortHandle = (WHV_NOTIFICATION_PORT_HANDLE)(uintptr_t)o->id;
@@ -138,6 +152,8 @@ HRESULT WINAPI WHvDeleteNotificationPort(WHV_PARTITION_HANDLE Partition,
             hr = doorbell_remove(p, &o->params.Doorbell, false);
         else
             hr = hr_from_errno(synic_port_attach(p, o->params.Event.ConnectionId, o->fd, false));
+        if (o->fd >= 0)
+            close(o->fd);
         *pp = o->next;
         free(o);
     }

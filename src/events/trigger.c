@@ -153,7 +153,7 @@ HRESULT WINAPI WHvCreateTrigger(WHV_PARTITION_HANDLE Partition,
         t->params = *Parameters;
         t->id = events_new_id();
         t->event = OpenWhpCreateEvent(FALSE, FALSE);
-        t->fd = evt_fd(t->event);
+        t->fd = evt_dup(t->event);
         if (t->fd < 0)
             hr = E_OUTOFMEMORY;
     }
@@ -188,6 +188,8 @@ HRESULT WINAPI WHvCreateTrigger(WHV_PARTITION_HANDLE Partition,
         *TriggerHandle = (WHV_TRIGGER_HANDLE)(uintptr_t)t->id;
         *EventHandle = t->event;
     } else if (t) {
+        if (t->fd >= 0)
+            close(t->fd);
         if (t->event)
             OpenWhpCloseEvent(t->event);
         free(t);
@@ -251,6 +253,7 @@ HRESULT WINAPI WHvDeleteTrigger(WHV_PARTITION_HANDLE Partition, WHV_TRIGGER_HAND
                 r = routes_free(p, t->gsi);
             pthread_mutex_unlock(&p->routes.lock);
         }
+        close(t->fd);
         free(t); /* the event stays valid: it belongs to the caller */
         hr = hr_from_errno(r);
     }
