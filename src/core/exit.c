@@ -235,6 +235,13 @@ static void window_fetch(struct whp_vp *vp, uint64_t rip, struct code_window *w)
     uint8_t tmp[EMU_MAX_INSN_LEN];
     const uint8_t *b;
     w->rip = rip;
+    /* Usually one read covers it all; near an unmapped page, read the two halves apart. */
+    if (rip >= EMU_MAX_INSN_LEN && fetch(vp, rip - EMU_MAX_INSN_LEN, w->buf, sizeof(w->buf)) ==
+                                       sizeof(w->buf)) {
+        w->before = EMU_MAX_INSN_LEN;
+        w->after = 16;
+        return;
+    }
     w->before = fetch_before(vp, rip, tmp, &b);
     memcpy(w->buf + EMU_MAX_INSN_LEN - w->before, b, w->before);
     w->after = fetch(vp, rip, w->buf + EMU_MAX_INSN_LEN, 16);
