@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "events/event_internal.h"
+#include "synic/synic.h"
 #include <openwhp/doorbell.h>
 
 int doorbell_check(const WHV_DOORBELL_MATCH_DATA *m, bool pio)
@@ -20,8 +21,9 @@ int doorbell_check(const WHV_DOORBELL_MATCH_DATA *m, bool pio)
     if (!m->MatchOnValue && m->Value != 0)
         return -EINVAL;
     uint64_t len = m->Length ? m->Length : 1;
-    if (pio)
-        return m->GuestAddress < 0x10000 && m->GuestAddress <= 0x10000 - len && m->Length <= 4
+    if (pio) /* the SynIC's hypercall ports are not the VMM's to take */
+        return m->GuestAddress < 0x10000 && m->GuestAddress <= 0x10000 - len && m->Length <= 4 &&
+                       (m->GuestAddress + len <= SYNIC_PORT_SIGNAL || m->GuestAddress > SYNIC_PORT_CALL)
                    ? 0
                    : -EINVAL;
     if ((m->GuestAddress & 0xfff) + len > 0x1000) /* a doorbell write must not straddle a page */
