@@ -260,13 +260,12 @@ HRESULT WINAPI WHvGetInterruptTargetVpSet(WHV_PARTITION_HANDLE Partition, UINT64
 static HRESULT state_get(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex, void *buf, UINT32 size,
                          UINT32 *written)
 {
-    if (written)
-        *written = STATE2_SIZE;
-    if (!buf || size < STATE2_SIZE)
-        return WHV_E_INSUFFICIENT_BUFFER;
+    HRESULT hr = hr_output(buf, size, written, STATE2_SIZE);
+    if (FAILED(hr))
+        return hr;
     struct whp_partition *p;
     struct whp_vp *vp;
-    HRESULT hr = vp_acquire(Partition, VpIndex, &p, &vp);
+    hr = vp_acquire(Partition, VpIndex, &p, &vp);
     if (FAILED(hr))
         return hr;
     struct kvm_lapic_state lapic;
@@ -319,13 +318,13 @@ static HRESULT synic_state(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
                            WHV_VIRTUAL_PROCESSOR_STATE_TYPE type, void *buf, UINT32 size,
                            UINT32 *written, bool set)
 {
-    if (written)
-        *written = 4096;
-    if (!buf || size < 4096)
-        return set ? E_INVALIDARG : WHV_E_INSUFFICIENT_BUFFER;
+    HRESULT hr = set ? (buf && size >= 4096 ? S_OK : E_INVALIDARG)
+                     : hr_output(buf, size, written, 4096);
+    if (FAILED(hr))
+        return hr;
     struct whp_partition *p;
     struct whp_vp *vp;
-    HRESULT hr = vp_acquire(Partition, VpIndex, &p, &vp);
+    hr = vp_acquire(Partition, VpIndex, &p, &vp);
     if (FAILED(hr))
         return hr;
     hr = synic_page_state(vp, type == WHvVirtualProcessorStateTypeSynicEventFlagPage, buf, set);

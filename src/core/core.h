@@ -14,6 +14,9 @@
 
 /* ---- errors: internal code returns 0 or -errno; the API boundary converts here ---- */
 HRESULT hr_from_errno(int neg_errno);
+/* The WHP rule for output buffers: *written (optional) gets the size needed; a missing or
+ * short buffer is WHV_E_INSUFFICIENT_BUFFER. */
+HRESULT hr_output(const void *buf, UINT32 size, UINT32 *written, UINT32 needed);
 
 /* ---- guest physical memory (memory.c) ---- */
 struct mem_range {

@@ -38,6 +38,13 @@ HRESULT hr_from_errno(int neg_errno)
     }
 }
 
+HRESULT hr_output(const void *buf, UINT32 size, UINT32 *written, UINT32 needed)
+{
+    if (written)
+        *written = needed;
+    return size < needed || (needed && !buf) ? WHV_E_INSUFFICIENT_BUFFER : S_OK;
+}
+
 static WHV_PARTITION_HANDLE handle_of(uint32_t index, uint32_t gen)
 {
     return (WHV_PARTITION_HANDLE)(uintptr_t)(((uint64_t)gen << SLOT_BITS) | (index + 1));

@@ -50,13 +50,10 @@ static uint32_t clflush_size(void)
 /* Copies a result to the caller's buffer with the WHP size rules. */
 static HRESULT put(void *buf, UINT32 size, UINT32 *written, const void *val, UINT32 len)
 {
-    if (written)
-        *written = len;
-    if (size < len || (len && !buf))
-        return WHV_E_INSUFFICIENT_BUFFER;
-    if (len)
+    HRESULT hr = hr_output(buf, size, written, len);
+    if (SUCCEEDED(hr) && len)
         memcpy(buf, val, len);
-    return S_OK;
+    return hr;
 }
 
 HRESULT WINAPI WHvGetCapability(WHV_CAPABILITY_CODE CapabilityCode, VOID *CapabilityBuffer,

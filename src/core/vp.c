@@ -422,13 +422,12 @@ HRESULT WINAPI WHvGetVirtualProcessorCounters(WHV_PARTITION_HANDLE Partition, UI
         len = sizeof(c.intercepts);
     else
         return E_INVALIDARG; /* the other sets have no KVM counterpart here */
-    if (BytesWritten)
-        *BytesWritten = len;
-    if (!Buffer || BufferSizeInBytes < len)
-        return WHV_E_INSUFFICIENT_BUFFER;
+    HRESULT hr = hr_output(Buffer, BufferSizeInBytes, BytesWritten, len);
+    if (FAILED(hr))
+        return hr;
     struct whp_partition *p;
     struct whp_vp *vp;
-    HRESULT hr = part_get_vp(Partition, VpIndex, &p, &vp);
+    hr = part_get_vp(Partition, VpIndex, &p, &vp);
     if (FAILED(hr))
         return hr;
     memset(&c, 0, sizeof(c));
