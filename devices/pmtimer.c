@@ -13,7 +13,7 @@
 #define PMTIMER_UNLOCK(p) pthread_mutex_unlock(&(p)->lock)
 
 /* floor(ns * PMTIMER_FREQ_HZ / 10^9), exactly: whole seconds and the remainder apart. Both
- * products stay below 2^64 for any ns (the first wraps only as the counter itself would). */
+ * products stay below 2^63 for any 64-bit ns (584 years of uptime). */
 static uint64_t ns_to_ticks(uint64_t ns)
 {
     return ns / NS_PER_S * PMTIMER_FREQ_HZ + ns % NS_PER_S * PMTIMER_FREQ_HZ / NS_PER_S;
