@@ -1,0 +1,423 @@
+/* The whpvm board: wires the device models to the WHP API (interrupt lines to
+ * WHvRequestInterrupt, I/O and MMIO exits through the instruction emulator to the models) and
+ * runs one thread per VP, a PIT thread and, with -serial stdio, a console input thread. */
+#include "board.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openwhp/interrupt_types.h>
+
+#define GIB (1ull << 30)
+#define VGA_HOLE_START 0xA0000ull
+#define VGA_HOLE_END 0xC0000ull
+
+struct vp_ctx {
+    struct board *b;
+    UINT32 index;
+};
+
+static uint64_t now_ns(void *ctx)
+{
+    (void)ctx;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void stop(struct board *b, int status)
+{
+    if (atomic_exchange(&b->stop, true))
+        return;
+    atomic_store(&b->status, status);
+    for (unsigned i = 0; i < b->nvp; i++)
+        WHvCancelRunVirtualProcessor(b->partition, i, 0);
+}
+
+/* ---- interrupt wiring ---- */
+
+static void ioapic_raise(void *ctx, const WHV_INTERRUPT_CONTROL *ic)
+{
+    struct board *b = ctx;
+    HRESULT hr = WHvRequestInterrupt(b->partition, ic, sizeof(*ic));
+    if (FAILED(hr))
+        fprintf(stderr, "whpvm: interrupt vector %u lost: 0x%08x\n", ic->Vector, (unsigned)hr);
+}
+
+/* The PIC's INTR line reaches VP 0's LINT0; the LAPIC takes it only in ExtINT mode. */
+static void pic_intr(void *ctx, bool asserted)
+{
+    struct board *b = ctx;
+    if (!asserted)
+        return;
+    WHV_INTERRUPT_CONTROL ic = {0};
+    ic.Type = OPENWHP_X64_INTERRUPT_TYPE_EXT_INT;
+    ic.Vector = pic_acknowledge(&b->pic);
+    WHvRequestInterrupt(b->partition, &ic, sizeof(ic));
+}
+
+/* ISA IRQ n: IOAPIC pin n (IRQ 0 is on pin 2, as the MADT override says) and PIC input n. */
+static void isa_irq(struct board *b, unsigned irq, bool level)
+{
+    ioapic_set_irq(&b->ioapic, irq == 0 ? 2 : irq, level);
+    pic_set_irq(&b->pic, irq, level);
+}
+
+static void uart_irq(void *ctx, bool level)
+{
+    isa_irq(ctx, 4, level);
+}
+
+static void pit_irq(void *ctx, bool level)
+{
+    isa_irq(ctx, 0, level);
+}
+
+static void uart_out(void *ctx, const uint8_t *buf, size_t n)
+{
+    struct board *b = ctx;
+    if (b->serial_stdio && write(STDOUT_FILENO, buf, n) < 0)
+        b->serial_stdio = false;
+}
+
+static void guest_exit(void *ctx, int status)
+{
+    stop(ctx, status);
+}
+
+/* ---- the emulator's view of the board ---- */
+
+static HRESULT CALLBACK io_port(VOID *ctx, WHV_EMULATOR_IO_ACCESS_INFO *io)
+{
+    struct board *b = ((struct vp_ctx *)ctx)->b;
+    uint16_t port = io->Port;
+    unsigned size = io->AccessSize;
+    uint32_t v = io->Direction ? io->Data : 0xffffffffu;
+    bool w = io->Direction;
+    if ((port >= 0x20 && port <= 0x21) || (port >= 0xa0 && port <= 0xa1) ||
+        (port >= 0x4d0 && port <= 0x4d1)) {
+        w ? pic_pio_write(&b->pic, port, &v, size) : pic_pio_read(&b->pic, port, &v, size);
+    } else if ((port >= 0x40 && port <= 0x43) || port == 0x61) {
+        w ? pit_pio_write(&b->pit, port, &v, size) : pit_pio_read(&b->pit, port, &v, size);
+    } else if (port >= UART_COM1_BASE && port < UART_COM1_BASE + 8) {
+        w ? uart_pio_write(&b->uart, port - UART_COM1_BASE, v, size)
+          : uart_pio_read(&b->uart, port - UART_COM1_BASE, &v, size);
+    } else if (port == EXITDEV_PORT) {
+        if (w)
+            exitdev_pio_write(&b->exitdev, 0, v, size);
+    } else if (port >= FWCFG_PORT_BASE && port < FWCFG_PORT_BASE + 2) {
+        w ? fwcfg_pio_write(&b->fwcfg, port - FWCFG_PORT_BASE, v, size)
+          : fwcfg_pio_read(&b->fwcfg, port - FWCFG_PORT_BASE, &v, size);
+    } else if (port >= PCI_PORT_BASE && port < PCI_PORT_BASE + 8) {
+        w ? pci_pio_write(&b->pci, port - PCI_PORT_BASE, v, size)
+          : pci_pio_read(&b->pci, port - PCI_PORT_BASE, &v, size);
+    } else if (port >= BOARD_PM_TIMER_PORT && port < BOARD_PM_TIMER_PORT + 4) {
+        if (!w)
+            pmtimer_pio_read(&b->pmtimer, port - BOARD_PM_TIMER_PORT, &v, size);
+    } /* anything else: nothing there, reads float high */
+    if (!w)
+        io->Data = size == 4 ? v : v & ((1u << (size * 8)) - 1);
+    return S_OK;
+}
+
+static HRESULT CALLBACK memory(VOID *ctx, WHV_EMULATOR_MEMORY_ACCESS_INFO *m)
+{
+    struct board *b = ((struct vp_ctx *)ctx)->b;
+    uint64_t gpa = m->GpaAddress;
+    unsigned n = m->AccessSize <= 8 ? m->AccessSize : 8;
+    if (gpa >= IOAPIC_DEFAULT_BASE && gpa + n <= IOAPIC_DEFAULT_BASE + IOAPIC_MMIO_SIZE) {
+        if (m->Direction)
+            ioapic_mmio_write(&b->ioapic, gpa - IOAPIC_DEFAULT_BASE, m->Data, n);
+        else
+            ioapic_mmio_read(&b->ioapic, gpa - IOAPIC_DEFAULT_BASE, m->Data, n);
+        return S_OK;
+    }
+    WHV_ACCESS_GPA_CONTROLS c = {.AsUINT64 = 0};
+    HRESULT hr = m->Direction ? WHvWriteGpaRange(b->partition, ((struct vp_ctx *)ctx)->index, gpa, c,
+                                                 m->Data, n)
+                              : WHvReadGpaRange(b->partition, ((struct vp_ctx *)ctx)->index, gpa, c,
+                                                m->Data, n);
+    if (FAILED(hr) && !m->Direction)
+        memset(m->Data, 0xff, n); /* no device: reads float high, writes are dropped */
+    return S_OK;
+}
+
+static HRESULT CALLBACK get_regs(VOID *ctx, const WHV_REGISTER_NAME *names, UINT32 n,
+                                 WHV_REGISTER_VALUE *values)
+{
+    struct vp_ctx *c = ctx;
+    return WHvGetVirtualProcessorRegisters(c->b->partition, c->index, names, n, values);
+}
+
+static HRESULT CALLBACK set_regs(VOID *ctx, const WHV_REGISTER_NAME *names, UINT32 n,
+                                 const WHV_REGISTER_VALUE *values)
+{
+    struct vp_ctx *c = ctx;
+    return WHvSetVirtualProcessorRegisters(c->b->partition, c->index, names, n, values);
+}
+
+static HRESULT CALLBACK translate(VOID *ctx, WHV_GUEST_VIRTUAL_ADDRESS gva,
+                                  WHV_TRANSLATE_GVA_FLAGS flags,
+                                  WHV_TRANSLATE_GVA_RESULT_CODE *result,
+                                  WHV_GUEST_PHYSICAL_ADDRESS *gpa)
+{
+    struct vp_ctx *c = ctx;
+    WHV_TRANSLATE_GVA_RESULT r;
+    HRESULT hr = WHvTranslateGva(c->b->partition, c->index, gva, flags, &r, gpa);
+    *result = r.ResultCode;
+    return hr;
+}
+
+/* ---- threads ---- */
+
+static void *vp_thread(void *arg)
+{
+    struct vp_ctx *c = arg;
+    struct board *b = c->b;
+    while (!atomic_load(&b->stop)) {
+        WHV_RUN_VP_EXIT_CONTEXT e;
+        HRESULT hr = WHvRunVirtualProcessor(b->partition, c->index, &e, sizeof(e));
+        if (FAILED(hr)) {
+            fprintf(stderr, "whpvm: VP %u: run failed: 0x%08x\n", c->index, (unsigned)hr);
+            stop(b, 2);
+            break;
+        }
+        WHV_EMULATOR_STATUS st = {.AsUINT32 = 0};
+        switch (e.ExitReason) {
+        case WHvRunVpExitReasonX64IoPortAccess:
+            hr = WHvEmulatorTryIoEmulation(b->emulator, c, &e.VpContext, &e.IoPortAccess, &st);
+            break;
+        case WHvRunVpExitReasonMemoryAccess:
+            hr = WHvEmulatorTryMmioEmulation(b->emulator, c, &e.VpContext, &e.MemoryAccess, &st);
+            break;
+        case WHvRunVpExitReasonX64ApicEoi:
+            ioapic_eoi(&b->ioapic, e.ApicEoi.InterruptVector);
+            continue;
+        case WHvRunVpExitReasonCanceled:
+        case WHvRunVpExitReasonX64Halt:
+            continue;
+        case WHvRunVpExitReasonUnrecoverableException:
+            fprintf(stderr, "whpvm: VP %u: triple fault at rip 0x%llx\n", c->index,
+                    (unsigned long long)e.VpContext.Rip);
+            stop(b, 3);
+            continue;
+        default:
+            fprintf(stderr, "whpvm: VP %u: unexpected exit 0x%x at rip 0x%llx\n", c->index,
+                    e.ExitReason, (unsigned long long)e.VpContext.Rip);
+            stop(b, 2);
+            continue;
+        }
+        if (FAILED(hr) || !st.EmulationSuccessful) {
+            fprintf(stderr, "whpvm: VP %u: cannot emulate the access at rip 0x%llx (status 0x%x)\n",
+                    c->index, (unsigned long long)e.VpContext.Rip, st.AsUINT32);
+            stop(b, 2);
+        }
+    }
+    return NULL;
+}
+
+/* PIT channel 0 has no thread of its own: this one sleeps until the next period is due. */
+static void *pit_thread(void *arg)
+{
+    struct board *b = arg;
+    while (!atomic_load(&b->stop)) {
+        uint64_t next = pit_next_event_ns(&b->pit), now = now_ns(NULL);
+        uint64_t wait = next == UINT64_MAX || next < now ? 1000000 : next - now;
+        if (wait > 10000000)
+            wait = 10000000; /* look again at least every 10 ms: the guest may reprogram */
+        struct timespec ts = {(time_t)(wait / 1000000000), (long)(wait % 1000000000)};
+        nanosleep(&ts, NULL);
+        pit_tick(&b->pit);
+    }
+    return NULL;
+}
+
+static void *console_thread(void *arg)
+{
+    struct board *b = arg;
+    uint8_t buf[64];
+    while (!atomic_load(&b->stop)) {
+        struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        for (size_t done = 0; done < (size_t)n && !atomic_load(&b->stop);) {
+            size_t k = uart_receive(&b->uart, buf + done, (size_t)n - done);
+            done += k;
+            if (!k)
+                usleep(1000); /* the guest has not drained the FIFO yet */
+        }
+    }
+    return NULL;
+}
+
+/* ---- setup ---- */
+
+static const struct ioapic_ops ioapic_ops = {ioapic_raise};
+static const struct pic_ops pic_ops = {pic_intr};
+static const struct uart_ops uart_ops = {uart_irq, uart_out, NULL};
+static const struct exitdev_ops exitdev_ops = {guest_exit};
+static const struct pmtimer_ops pmtimer_ops = {now_ns};
+static const struct pit_ops pit_ops = {now_ns, pit_irq};
+
+#define TRY(call, what)                                                                           \
+    do {                                                                                          \
+        HRESULT hr_ = (call);                                                                     \
+        if (FAILED(hr_)) {                                                                        \
+            snprintf(err, errlen, "%s failed: 0x%08x", what, (unsigned)hr_);                      \
+            return -1;                                                                            \
+        }                                                                                         \
+    } while (0)
+
+static int map_ram(struct board *b, char *err, size_t errlen)
+{
+    uint64_t low = b->ram_size < BOARD_LOW_RAM_LIMIT ? b->ram_size : BOARD_LOW_RAM_LIMIT;
+    WHV_MAP_GPA_RANGE_FLAGS rwx =
+        WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite | WHvMapGpaRangeFlagExecute;
+    TRY(WHvMapGpaRange(b->partition, b->ram, 0, VGA_HOLE_START, rwx), "mapping low RAM");
+    TRY(WHvMapGpaRange(b->partition, b->ram + VGA_HOLE_END, VGA_HOLE_END, low - VGA_HOLE_END, rwx),
+        "mapping RAM");
+    if (b->ram_size > low)
+        TRY(WHvMapGpaRange(b->partition, b->ram + low, 4 * GIB, b->ram_size - low, rwx),
+            "mapping RAM above 4 GiB");
+    return 0;
+}
+
+int board_create(struct board *b, unsigned nvp, uint64_t ram_size, bool serial_stdio, char *err,
+                 size_t errlen)
+{
+    memset(b, 0, sizeof(*b));
+    b->nvp = nvp;
+    b->ram_size = ram_size;
+    b->serial_stdio = serial_stdio;
+    b->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                  -1, 0);
+    if (b->ram == MAP_FAILED) {
+        b->ram = NULL;
+        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM",
+                 (unsigned long long)(ram_size >> 20));
+        return -1;
+    }
+    if (ioapic_init(&b->ioapic, &ioapic_ops, b) || pic_init(&b->pic, &pic_ops, b) ||
+        uart_init(&b->uart, &uart_ops, b) || exitdev_init(&b->exitdev, &exitdev_ops, b) ||
+        fwcfg_init(&b->fwcfg) || pci_init(&b->pci) || pmtimer_init(&b->pmtimer, &pmtimer_ops, b) ||
+        pit_init(&b->pit, &pit_ops, b)) {
+        snprintf(err, errlen, "cannot initialise the devices");
+        return -1;
+    }
+    b->devices_ready = true;
+    WHV_CAPABILITY cap;
+    UINT32 size;
+    if (FAILED(WHvGetCapability(WHvCapabilityCodeHypervisorPresent, &cap, sizeof(cap), &size)) ||
+        !cap.HypervisorPresent) {
+        snprintf(err, errlen, "no hypervisor: /dev/kvm is missing or not usable");
+        return -1;
+    }
+    TRY(WHvCreatePartition(&b->partition), "WHvCreatePartition");
+    WHV_PARTITION_PROPERTY prop;
+    memset(&prop, 0, sizeof(prop));
+    prop.ProcessorCount = nvp;
+    TRY(WHvSetPartitionProperty(b->partition, WHvPartitionPropertyCodeProcessorCount, &prop,
+                                sizeof(prop)), "setting the processor count");
+    prop.LocalApicEmulationMode = WHvX64LocalApicEmulationModeXApic;
+    TRY(WHvSetPartitionProperty(b->partition, WHvPartitionPropertyCodeLocalApicEmulationMode,
+                                &prop, sizeof(prop)), "setting the LAPIC mode");
+    TRY(WHvSetupPartition(b->partition), "WHvSetupPartition");
+    if (map_ram(b, err, errlen) < 0)
+        return -1;
+    for (unsigned i = 0; i < nvp; i++)
+        TRY(WHvCreateVirtualProcessor(b->partition, i, 0), "WHvCreateVirtualProcessor");
+    WHV_EMULATOR_CALLBACKS cb = {
+        .Size = sizeof(cb),
+        .WHvEmulatorIoPortCallback = io_port,
+        .WHvEmulatorMemoryCallback = memory,
+        .WHvEmulatorGetVirtualProcessorRegisters = get_regs,
+        .WHvEmulatorSetVirtualProcessorRegisters = set_regs,
+        .WHvEmulatorTranslateGvaPage = translate,
+    };
+    TRY(WHvEmulatorCreateEmulator(&cb, &b->emulator), "WHvEmulatorCreateEmulator");
+    return 0;
+}
+
+/* 32-bit protected mode, flat 4 GiB segments, paging off: the multiboot machine state. */
+static HRESULT start_bsp(struct board *b, uint32_t entry, uint32_t eax, uint32_t ebx)
+{
+    WHV_X64_SEGMENT_REGISTER code = {.Base = 0, .Limit = 0xffffffff, .Selector = 0x10};
+    code.SegmentType = 0xb, code.NonSystemSegment = 1, code.Present = 1, code.Default = 1,
+    code.Granularity = 1;
+    WHV_X64_SEGMENT_REGISTER data = code;
+    data.Selector = 0x18, data.SegmentType = 0x3;
+    WHV_X64_SEGMENT_REGISTER tr = {.Base = 0, .Limit = 0x67, .Selector = 0};
+    tr.SegmentType = 0xb, tr.Present = 1;
+    WHV_REGISTER_NAME names[] = {
+        WHvX64RegisterCs, WHvX64RegisterDs, WHvX64RegisterEs, WHvX64RegisterSs,
+        WHvX64RegisterFs, WHvX64RegisterGs, WHvX64RegisterTr, WHvX64RegisterCr0,
+        WHvX64RegisterRip, WHvX64RegisterRflags, WHvX64RegisterRax, WHvX64RegisterRbx,
+    };
+    WHV_REGISTER_VALUE v[12];
+    memset(v, 0, sizeof(v));
+    v[0].Segment = code;
+    for (int i = 1; i <= 5; i++)
+        v[i].Segment = data;
+    v[6].Segment = tr;
+    v[7].Reg64 = 0x11; /* PE | ET */
+    v[8].Reg64 = entry;
+    v[9].Reg64 = 0x2;
+    v[10].Reg64 = eax;
+    v[11].Reg64 = ebx;
+    return WHvSetVirtualProcessorRegisters(b->partition, 0, names, 12, v);
+}
+
+int board_run(struct board *b, uint32_t entry, uint32_t eax, uint32_t ebx)
+{
+    HRESULT hr = start_bsp(b, entry, eax, ebx);
+    if (FAILED(hr)) {
+        fprintf(stderr, "whpvm: cannot set the boot registers: 0x%08x\n", (unsigned)hr);
+        return 2;
+    }
+    pthread_t vps[64], pit, console;
+    struct vp_ctx ctx[64];
+    bool have_console = b->serial_stdio;
+    pthread_create(&pit, NULL, pit_thread, b);
+    if (have_console)
+        pthread_create(&console, NULL, console_thread, b);
+    for (unsigned i = 0; i < b->nvp; i++) {
+        ctx[i] = (struct vp_ctx){b, i};
+        pthread_create(&vps[i], NULL, vp_thread, &ctx[i]);
+    }
+    for (unsigned i = 0; i < b->nvp; i++)
+        pthread_join(vps[i], NULL);
+    stop(b, atomic_load(&b->status)); /* also ends the helpers when the VPs stopped by themselves */
+    pthread_join(pit, NULL);
+    if (have_console)
+        pthread_join(console, NULL);
+    return atomic_load(&b->status);
+}
+
+void board_destroy(struct board *b)
+{
+    if (b->emulator)
+        WHvEmulatorDestroyEmulator(b->emulator);
+    if (b->partition)
+        WHvDeletePartition(b->partition);
+    if (b->devices_ready) {
+        pit_destroy(&b->pit);
+        pmtimer_destroy(&b->pmtimer);
+        pci_destroy(&b->pci);
+        fwcfg_destroy(&b->fwcfg);
+        exitdev_destroy(&b->exitdev);
+        uart_destroy(&b->uart);
+        pic_destroy(&b->pic);
+        ioapic_destroy(&b->ioapic);
+    }
+    if (b->ram)
+        munmap(b->ram, b->ram_size);
+}
