@@ -570,10 +570,56 @@ static int counter_slot(uint32_t reason)
     }
 }
 
+/* KVM's emulator (which runs guest code after some exits on this host) can only do IRET in
+ * real mode. A same-privilege IRET that keeps CS (and SS) is what interrupt handlers do: do it
+ * here. Returns false when the IRET is anything else, which then stays an internal error. */
+static bool iret_in_user_space(struct whp_vp *vp, const uint8_t *b, size_t n)
+{
+    struct kvm_sync_regs *s = &vp->run->s.regs;
+    enum emu_mode mode = cpu_mode(&s->sregs);
+    size_t i = 0;
+    bool opsize = false, rexw = false;
+    for (; i < n && (b[i] == 0x66 || (mode == EMU_MODE_64 && (b[i] & 0xf0) == 0x40)); i++) {
+        opsize |= b[i] == 0x66;
+        rexw = mode == EMU_MODE_64 && (b[i] & 0xf8) == 0x48;
+    }
+    if (i >= n || b[i] != 0xcf || !(s->sregs.cr0 & 1) || (s->regs.rflags & (1u << 17)))
+        return false; /* not IRET, real mode (KVM can) or virtual-8086 mode */
+    unsigned w = rexw ? 8 : opsize ? 2 : 4;
+    unsigned slots = mode == EMU_MODE_64 ? 5 : 3; /* 64-bit IRET always pops SS:RSP */
+    uint64_t sp = mode == EMU_MODE_64 ? s->regs.rsp : s->sregs.ss.base + (uint32_t)s->regs.rsp;
+    uint8_t frame[40] = {0};
+    if (vp_read_gva(vp, sp, frame, w * slots) != w * slots)
+        return false;
+    uint64_t v[5] = {0};
+    for (unsigned k = 0; k < slots; k++)
+        memcpy(&v[k], frame + k * w, w);
+    if ((uint16_t)v[1] != s->sregs.cs.selector || (slots == 5 && (uint16_t)v[4] != s->sregs.ss.selector))
+        return false;
+    /* Flags the guest may not change at its privilege level stay as they are. */
+    unsigned cpl = s->sregs.cs.dpl, iopl = (s->regs.rflags >> 12) & 3;
+    uint64_t keep = (1u << 17) | (1u << 20) | (1u << 19) | (cpl ? 3u << 12 : 0) |
+                    (cpl > iopl ? 1u << 9 : 0);
+    s->regs.rip = v[0];
+    s->regs.rflags = ((v[2] & ~keep) | (s->regs.rflags & keep) | 2) & 0x3f7fd7;
+    s->regs.rsp = slots == 5 ? v[3] : s->regs.rsp + 3 * w;
+    s->events.nmi.masked = 0; /* IRET ends NMI blocking */
+    vp->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS | KVM_SYNC_X86_EVENTS;
+    return true;
+}
+
 HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *again)
 {
     struct kvm_run *run = vp->run;
     *again = false;
+    if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+        uint8_t b[15];
+        size_t n = fetch(vp, run->s.regs.regs.rip, b, sizeof(b));
+        if (iret_in_user_space(vp, b, n)) {
+            *again = true;
+            return S_OK;
+        }
+    }
     int slot = counter_slot(run->exit_reason);
     if (slot >= 0)
         atomic_fetch_add_explicit(&vp->exit_counts[slot], 1, memory_order_relaxed);

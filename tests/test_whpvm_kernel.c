@@ -1,0 +1,101 @@
+/* whpvm boots a real multiboot kernel (tests/kernel/): the BSP starts every AP with
+ * INIT-SIPI-SIPI, routes COM1's THR-empty interrupt through the IOAPIC and prints
+ * "whpvm kernel: N CPUs up" one byte per interrupt, then exits through isa-debug-exit with 0x10
+ * (status 33); a failure exits with 0x20 + a code (status 65 and up, see tests/kernel/kernel.c). */
+#define _DEFAULT_SOURCE
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int passed, failed;
+#define CHECK(cond, ...)                                                                          \
+    do {                                                                                          \
+        if (cond) {                                                                               \
+            passed++;                                                                             \
+        } else {                                                                                  \
+            failed++;                                                                             \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                \
+            printf(__VA_ARGS__);                                                                  \
+            printf("\n");                                                                         \
+        }                                                                                         \
+    } while (0)
+
+static char whpvm[PATH_MAX], kernel[PATH_MAX];
+
+/* Runs whpvm with args; captures stdout and stderr (truncated); returns the wait status. */
+static int run(char *out, size_t outlen, char *errbuf, size_t errlen, const char *const *args)
+{
+    char tmpo[] = "/tmp/whpvm-kout-XXXXXX", tmpe[] = "/tmp/whpvm-kerr-XXXXXX";
+    int fo = mkstemp(tmpo), fe = mkstemp(tmpe);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fo, 1);
+    posix_spawn_file_actions_adddup2(&fa, fe, 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    char *argv[16] = {whpvm};
+    int n = 1;
+    for (; args[n - 1] && n < 15; n++)
+        argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    pid_t pid;
+    int status = -1;
+    if (posix_spawn(&pid, whpvm, &fa, NULL, argv, environ) == 0)
+        waitpid(pid, &status, 0);
+    posix_spawn_file_actions_destroy(&fa);
+    ssize_t k = pread(fo, out, outlen - 1, 0);
+    out[k > 0 ? k : 0] = 0;
+    k = pread(fe, errbuf, errlen - 1, 0);
+    errbuf[k > 0 ? k : 0] = 0;
+    close(fo);
+    close(fe);
+    unlink(tmpo);
+    unlink(tmpe);
+    return status;
+}
+
+static void boot(const char *smp)
+{
+    char out[4096], err[4096], want[64];
+    int st = run(out, sizeof(out), err, sizeof(err),
+                 (const char *[]){"-smp", smp, "-m", "64M", "-kernel", kernel, "-serial", "stdio",
+                                  NULL});
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    CHECK(code == 33, "-smp %s: exit status %d (%s), stdout '%s', stderr '%s'", smp, code,
+          code >= 65 && code <= 127 ? "kernel failure code = (status - 65) / 2" : "whpvm", out,
+          err);
+    snprintf(want, sizeof(want), "whpvm kernel: %s CPUs up\n", smp);
+    CHECK(!strcmp(out, want), "-smp %s: stdout '%s', want '%s'", smp, out, want);
+    CHECK(err[0] == 0, "-smp %s: stderr '%s'", smp, err);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char self[PATH_MAX];
+    snprintf(self, sizeof(self), "%s", argv[0]);
+    const char *dir = dirname(self);
+    snprintf(whpvm, sizeof(whpvm), "%s/../../whpvm/whpvm", dir);
+    snprintf(kernel, sizeof(kernel), "%s/../kernel/whpvm_test_kernel", dir);
+    if (access("/dev/kvm", R_OK | W_OK) != 0) {
+        printf("SKIP: /dev/kvm not available\n");
+        return 77;
+    }
+    if (access(kernel, R_OK) != 0) {
+        printf("FAIL: %s not built (add_subdirectory(tests/kernel) missing?)\n", kernel);
+        return 1;
+    }
+    alarm(100);
+    boot("1");
+    boot("2");
+    boot("4");
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
