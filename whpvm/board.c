@@ -208,8 +208,11 @@ static void *vp_thread(void *arg)
             stop(b, 3);
             continue;
         default:
-            fprintf(stderr, "whpvm: VP %u: unexpected exit 0x%x at rip 0x%llx\n", c->index,
-                    e.ExitReason, (unsigned long long)e.VpContext.Rip);
+            fprintf(stderr, "whpvm: VP %u: unexpected exit 0x%x at rip 0x%llx (parameter 0x%llx)\n",
+                    c->index, e.ExitReason, (unsigned long long)e.VpContext.Rip,
+                    e.ExitReason == WHvRunVpExitReasonUnsupportedFeature
+                        ? (unsigned long long)e.UnsupportedFeature.FeatureParameter
+                        : 0ull);
             stop(b, 2);
             continue;
         }
