@@ -117,7 +117,7 @@ int main(int argc, char **argv)
         {{"-bogus", NULL}, "unknown option"},
         {{"-kernel", "/tmp/whpvm-test-bad.bin", "-append", "x", NULL}, "multiboot"},
         {{"-kernel", "/dev/null", NULL}, "empty"},
-        {{NULL}, "-kernel"},
+        {{"-kernel", NULL}, "needs a value"},
     };
     unsigned char junk[4096];
     for (size_t i = 0; i < sizeof(junk); i++)

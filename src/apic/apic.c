@@ -214,6 +214,38 @@ HRESULT WINAPI WHvRequestInterrupt(WHV_PARTITION_HANDLE Partition,
     return FAILED(hr) ? hr : hr_apic(r);
 }
 
+static bool apic_bit(const struct kvm_lapic_state *l, unsigned base, unsigned v)
+{
+    uint32_t w;
+    memcpy(&w, l->regs + base + (v / 32) * 16, 4);
+    return (w >> (v % 32)) & 1;
+}
+
+void apic_order_eoi(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
+{
+    if (ctx->ExitReason == WHvRunVpExitReasonX64ApicEoi ||
+        ctx->ExitReason == WHvRunVpExitReasonCanceled)
+        return;
+    bool owed = false;
+    for (int i = 0; i < 8; i++)
+        owed |= atomic_load(&vp->level_eoi[i]) != 0;
+    struct kvm_lapic_state l;
+    if (!owed || kvm_ioctl(vp->fd, KVM_GET_LAPIC, &l) < 0)
+        return;
+    for (unsigned v = 16; v < 256; v++) {
+        if (!(atomic_load(&vp->level_eoi[v / 32]) & (1u << (v % 32))) || apic_bit(&l, 0x100, v) ||
+            apic_bit(&l, 0x200, v) || !apic_take_level_eoi(vp, (uint8_t)v))
+            continue;
+        vp->queued_exit = *ctx;
+        vp->queued = true;
+        memset(ctx, 0, sizeof(*ctx));
+        exit_fill_context(vp, ctx);
+        ctx->ExitReason = WHvRunVpExitReasonX64ApicEoi;
+        ctx->ApicEoi.InterruptVector = v;
+        return;
+    }
+}
+
 bool apic_take_level_eoi(struct whp_vp *vp, uint8_t vector)
 {
     uint32_t bit = 1u << (vector % 32);

@@ -116,6 +116,8 @@ struct whp_vp {
     _Atomic uint64_t exit_counts[14];
     _Atomic uint64_t guest_ns;
     _Atomic uint32_t level_eoi[8]; /* vectors taken level-triggered, whose EOI is an exit */
+    bool queued;                   /* queued_exit is the next exit (apic_order_eoi) */
+    WHV_RUN_VP_EXIT_CONTEXT queued_exit;
     struct kvm_sregs initial_sregs; /* power-on state, for re-creation */
     struct kvm_regs initial_regs;
 };

@@ -3,6 +3,7 @@
  * except inside KVM_RUN (KVM_SET_SIGNAL_MASK), so a cancel can never be lost between the check
  * of the cancel flag and the entry into the guest. */
 #include "core/core.h"
+#include "apic/apic.h"
 #include "synic/synic.h"
 
 #include <errno.h>
@@ -136,6 +137,7 @@ int vp_create_kvm(struct whp_partition *p, struct whp_vp *vp)
     if (r == 0)
         r = load_cache(vp);
     vp->pending = VP_PENDING_NONE;
+    vp->queued = false;
     vp->deliverability = 0;
     synic_vp_reset(vp);
     for (int i = 0; i < 8; i++)
@@ -269,7 +271,13 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
     pthread_mutex_unlock(&vp->kick_lock);
 
     hr = hr_from_errno(r);
-    while (SUCCEEDED(hr)) {
+    if (vp->queued) {
+        /* An exit held back behind a level EOI (apic_order_eoi): it comes first now. */
+        *ctx = vp->queued_exit;
+        vp->queued = false;
+        hr = S_OK;
+    }
+    while (SUCCEEDED(hr) && ctx->ExitReason == WHvRunVpExitReasonNone) {
         if (atomic_exchange(&vp->cancel, false)) {
             ctx->ExitReason = WHvRunVpExitReasonCanceled;
             ctx->CancelReason.CancelReason = WHvRunVpCancelReasonUser;
@@ -307,8 +315,11 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
         }
         bool again = false;
         hr = exit_translate(vp, ctx, &again);
-        if (!again)
+        if (!again) {
+            if (SUCCEEDED(hr))
+                apic_order_eoi(vp, ctx);
             break;
+        }
     }
 
     pthread_mutex_lock(&vp->kick_lock);

@@ -1,0 +1,122 @@
+/* whpvm's built-in demo end to end: `whpvm` (table) and `whpvm --json` must exit 0 and report
+ * every path as worked. Runs the built whpvm binary as a user would; SKIP (77) without /dev/kvm. */
+#define _DEFAULT_SOURCE
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define NPATHS 10 /* rows of the demo's report */
+
+static int passed, failed;
+#define CHECK(cond, ...)                                                                          \
+    do {                                                                                          \
+        if (cond) {                                                                               \
+            passed++;                                                                             \
+        } else {                                                                                  \
+            failed++;                                                                             \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                \
+            printf(__VA_ARGS__);                                                                  \
+            printf("\n");                                                                         \
+        }                                                                                         \
+    } while (0)
+
+static char whpvm[PATH_MAX];
+
+/* Runs whpvm with args; captures stdout and stderr (truncated); returns the wait status. */
+static int run(char *out, size_t outlen, char *errbuf, size_t errlen, const char *const *args)
+{
+    char tmpo[] = "/tmp/whpvm-demo-outXXXXXX", tmpe[] = "/tmp/whpvm-demo-errXXXXXX";
+    int fo = mkstemp(tmpo), fe = mkstemp(tmpe);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fo, 1);
+    posix_spawn_file_actions_adddup2(&fa, fe, 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    char *argv[8] = {whpvm};
+    int n = 1;
+    for (; args[n - 1] && n < 7; n++)
+        argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    pid_t pid;
+    int status = -1;
+    if (posix_spawn(&pid, whpvm, &fa, NULL, argv, environ) == 0)
+        waitpid(pid, &status, 0);
+    posix_spawn_file_actions_destroy(&fa);
+    ssize_t k = pread(fo, out, outlen - 1, 0);
+    out[k > 0 ? k : 0] = 0;
+    k = pread(fe, errbuf, errlen - 1, 0);
+    errbuf[k > 0 ? k : 0] = 0;
+    close(fo);
+    close(fe);
+    unlink(tmpo);
+    unlink(tmpe);
+    return status;
+}
+
+static unsigned count_of(const char *s, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char self[PATH_MAX];
+    snprintf(self, sizeof(self), "%s", argv[0]);
+    snprintf(whpvm, sizeof(whpvm), "%s/../../whpvm/whpvm", dirname(self));
+    if (access("/dev/kvm", R_OK | W_OK) != 0) {
+        printf("SKIP: /dev/kvm not available\n");
+        return 77;
+    }
+    alarm(60);
+    static char out[16384], err[16384];
+
+    /* The table: a header line, then one line per path whose result column says ok. */
+    int st = run(out, sizeof(out), err, sizeof(err), (const char *[]){NULL});
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "whpvm: status 0x%x\nstdout:\n%s\nstderr:\n%s", st, out, err);
+    const char *table = strstr(out, "  path ");
+    CHECK(table != NULL, "no table header in:\n%s", out);
+    unsigned rows = 0, ok_rows = 0;
+    if (table) {
+        const char *line = strchr(table, '\n');
+        while (line && line[1] == ' ' && line[2] == ' ' && rows < NPATHS) {
+            line++;
+            const char *end = strchr(line, '\n');
+            size_t len = end ? (size_t)(end - line) : strlen(line);
+            char buf[256];
+            snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), line);
+            rows++;
+            /* The result column starts at offset 31 (2 + 28 + 1). */
+            bool ok = len > 34 && !strncmp(buf + 31, "ok ", 3) && !strstr(buf, "FAIL");
+            ok_rows += ok;
+            CHECK(ok, "path line not ok: '%s'", buf);
+            line = end;
+        }
+    }
+    CHECK(rows == NPATHS, "%u path lines, expected %d:\n%s", rows, NPATHS, out);
+    CHECK(ok_rows == NPATHS, "%u of %u paths ok", ok_rows, rows);
+
+    /* JSON: one document, NPATHS path objects, each "ok": true. */
+    st = run(out, sizeof(out), err, sizeof(err), (const char *[]){"--json", NULL});
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "whpvm --json: status 0x%x\nstdout:\n%s\nstderr:\n%s", st, out,
+          err);
+    CHECK(out[0] == '{' && strstr(out, "]}\n") != NULL, "not one JSON object:\n%s", out);
+    CHECK(count_of(out, "{\"path\": ") == NPATHS, "%u path objects:\n%s", count_of(out, "{\"path\": "), out);
+    CHECK(count_of(out, "\"ok\": true") == NPATHS + 1 && count_of(out, "\"ok\": false") == 0,
+          "not every path ok:\n%s", out);
+
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
