@@ -117,6 +117,11 @@ int main(int argc, char **argv)
     CHECK(count_of(out, "\"ok\": true") == NPATHS + 1 && count_of(out, "\"ok\": false") == 0,
           "not every path ok:\n%s", out);
 
+    /* The same demo on a 4-VP machine (VPs 2 and 3 stay in wait-for-SIPI). */
+    st = run(out, sizeof(out), err, sizeof(err), (const char *[]){"-smp", "4", "--json", NULL});
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && count_of(out, "\"ok\": false") == 0,
+          "whpvm -smp 4: status 0x%x\nstdout:\n%s\nstderr:\n%s", st, out, err);
+
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
