@@ -19,8 +19,13 @@
  * sanitizer runtime is not mapped in the guest), no stack protector (no %fs in the guest), no
  * SSE (the nested KVM here emulates some instructions after privileged ones and chokes on vector
  * ones). Guest code must not call libc or any host function, and must not use thread-locals. */
-#define GUEST_ATTRS                                                                                \
-    no_sanitize("address", "undefined"), no_stack_protector, target("general-regs-only")
+#if defined(__clang__) && __has_attribute(disable_sanitizer_instrumentation)
+/* Also keeps ThreadSanitizer's function entry/exit hooks out of guest code. */
+#define GUEST_NO_SANITIZE disable_sanitizer_instrumentation, no_sanitize("address", "undefined", "thread")
+#else
+#define GUEST_NO_SANITIZE no_sanitize("address", "undefined")
+#endif
+#define GUEST_ATTRS GUEST_NO_SANITIZE, no_stack_protector, target("general-regs-only")
 #define GUEST_CODE __attribute__((GUEST_ATTRS, noinline))
 #define GUEST_INLINE static inline __attribute__((GUEST_ATTRS, always_inline))
 
