@@ -47,6 +47,8 @@
 #define READY_PORT 0x81
 #define MAX_ROUNDS 100
 #define WATCHDOG_S 60
+#define BENCH_NAME "bench_events"
+#include "bench_util.h"
 
 /* Real mode: x2APIC on, software-enabled, ready, then `sti; hlt` forever. */
 static const uint8_t apic_code[] = {
@@ -99,39 +101,6 @@ static const uint8_t db_code[] = {
     0xE6, READY_PORT,             /* out 0x81, al */
     0xEB, 0xE1,                   /* jmp loop */
 };
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static void die(const char *what, long code)
-{
-    fprintf(stderr, "bench_events: %s failed (0x%lx)\n", what, (unsigned long)code);
-    exit(1);
-}
-
-static const char *volatile stage = "start";
-
-static void on_alarm(int sig)
-{
-    char msg[256];
-    (void)sig;
-    int n = snprintf(msg, sizeof(msg), "bench_events: timed out (%d s) in: %s\n", WATCHDOG_S, stage);
-    if (n > 0)
-        (void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
-    _exit(1);
-}
-
-static void set_stage(const char *s)
-{
-    stage = s;
-    alarm(WATCHDOG_S);
-}
-
-static void put16(uint8_t *mem, uint32_t gpa, uint16_t v) { memcpy(mem + gpa, &v, sizeof(v)); }
 
 static uint8_t *alloc_guest_mem(void)
 {
@@ -628,31 +597,6 @@ static struct result pingpong_round(struct pingpong *pp, unsigned ms)
 }
 
 /* ---- Driver ---- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *in, unsigned n)
-{
-    double v[MAX_ROUNDS];
-    memcpy(v, in, n * sizeof(*v));
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static unsigned parse_uint(const char *s, const char *opt)
-{
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v == 0 || v > 100000000ul) {
-        fprintf(stderr, "bench_events: bad value for %s: %s\n", opt, s);
-        exit(2);
-    }
-    return (unsigned)v;
-}
 
 static void report(const char *name, const char *what, const double *w, const double *k, const double *x,
                    unsigned rounds)

@@ -36,6 +36,8 @@
 #define MAX_ROUNDS 1000
 #define MAX_SENDERS 4
 #define WATCHDOG_S 30
+#define BENCH_NAME "bench_interrupt"
+#include "bench_util.h"
 
 /* Real mode, CS = DS = SS = 0. Switches the APIC to x2APIC, software-enables it, says ready, then
  * waits in `sti; hlt`. */
@@ -72,43 +74,6 @@ static const uint8_t guest_handler[] = {
     0x66, 0x58,                         /* pop eax */
     0xCF,                               /* iret */
 };
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static void die(const char *what, long code)
-{
-    fprintf(stderr, "bench_interrupt: %s failed (0x%lx)\n", what, (unsigned long)code);
-    exit(1);
-}
-
-/* A guest that never takes the interrupt would leave the run call blocked in hlt forever. */
-static const char *volatile stage = "start";
-
-static void on_alarm(int sig)
-{
-    char msg[256];
-    (void)sig;
-    int n = snprintf(msg, sizeof(msg), "bench_interrupt: timed out (%d s) in: %s\n", WATCHDOG_S, stage);
-    if (n > 0)
-        (void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
-    _exit(1);
-}
-
-static void set_stage(const char *s)
-{
-    stage = s;
-    alarm(WATCHDOG_S);
-}
-
-static void put16(uint8_t *mem, uint32_t gpa, uint16_t v)
-{
-    memcpy(mem + gpa, &v, sizeof(v));
-}
 
 static uint8_t *alloc_guest_mem(void)
 {
@@ -562,29 +527,6 @@ static struct rate_result measure_rate(int is_whp, struct whp_vm *w, struct kvm_
 }
 
 /* ---- Driver ---- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static unsigned parse_uint(const char *s, const char *opt)
-{
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v == 0 || v > 100000000ul) {
-        fprintf(stderr, "bench_interrupt: bad value for %s: %s\n", opt, s);
-        exit(2);
-    }
-    return (unsigned)v;
-}
 
 int main(int argc, char **argv)
 {

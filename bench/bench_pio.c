@@ -23,22 +23,11 @@
 #define CODE_GPA 0x1000
 #define PIO_PORT 0x80
 #define MAX_ROUNDS 1000
+#define BENCH_NAME "bench_pio"
+#include "bench_util.h"
 
 /* out 0x80, al; jmp $-4 */
 static const uint8_t guest_code[] = {0xe6, 0x80, 0xeb, 0xfc};
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static void die(const char *what, long code)
-{
-    fprintf(stderr, "bench_pio: %s failed (0x%lx)\n", what, (unsigned long)code);
-    exit(1);
-}
 
 static void *alloc_guest_mem(void)
 {
@@ -199,29 +188,6 @@ static void kvm_teardown(struct kvm_vm *k)
 }
 
 /* ---- Driver ---- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static unsigned parse_uint(const char *s, const char *opt)
-{
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v == 0 || v > 100000000ul) {
-        fprintf(stderr, "bench_pio: bad value for %s: %s\n", opt, s);
-        exit(2);
-    }
-    return (unsigned)v;
-}
 
 int main(int argc, char **argv)
 {

@@ -32,43 +32,14 @@
 #define MSG_TYPE 0x100u
 #define MAX_ROUNDS 100
 #define WATCHDOG_S 60
+#define BENCH_NAME "bench_synic"
+#include "bench_util.h"
 
 /* Host -> guest commands (the acknowledgement the guest polls with pause). */
 #define CMD_NONE 0
 #define CMD_SIGNAL 1
 #define CMD_STOP 2     /* end of a signal round: GUEST_SYNC(2) */
 #define CMD_MESSAGES 3 /* leave the signal loop: GUEST_SYNC(3), then sti;hlt forever */
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static void die(const char *what, long code)
-{
-    fprintf(stderr, "bench_synic: %s failed (0x%lx)\n", what, (unsigned long)code);
-    exit(1);
-}
-
-static const char *volatile stage = "start";
-
-static void on_alarm(int sig)
-{
-    char msg[256];
-    (void)sig;
-    int n = snprintf(msg, sizeof(msg), "bench_synic: timed out (%d s) in: %s\n", WATCHDOG_S, stage);
-    if (n > 0)
-        (void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
-    _exit(1);
-}
-
-static void set_stage(const char *s)
-{
-    stage = s;
-    alarm(WATCHDOG_S);
-}
 
 /* ======================================================================================
  * WHP side: a 64-bit harness guest with the SynIC (guest code and its shared state)
@@ -522,31 +493,6 @@ static struct msg_result msg_round(struct whp_side *w, double ms)
 /* ======================================================================================
  * Driver
  * ====================================================================================== */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *in, unsigned n)
-{
-    double v[MAX_ROUNDS];
-    memcpy(v, in, n * sizeof(*v));
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static unsigned parse_uint(const char *s, const char *opt)
-{
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v == 0 || v > 100000000ul) {
-        fprintf(stderr, "bench_synic: bad value for %s: %s\n", opt, s);
-        exit(2);
-    }
-    return (unsigned)v;
-}
 
 int main(int argc, char **argv)
 {

@@ -1,0 +1,79 @@
+/* Helpers every benchmark shares: the clock, medians, option parsing, fatal errors and a
+ * watchdog that names the stage a hung benchmark was in. Define BENCH_NAME and MAX_ROUNDS (and
+ * WATCHDOG_S to use the watchdog) before including. */
+#ifndef OPENWHP_BENCH_UTIL_H
+#define OPENWHP_BENCH_UTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static inline void die(const char *what, long code)
+{
+    fprintf(stderr, BENCH_NAME ": %s failed (0x%lx)\n", what, (unsigned long)code);
+    exit(1);
+}
+
+static inline int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of n (at most MAX_ROUNDS) values; the input is left as it is. */
+static inline double median(const double *in, unsigned n)
+{
+    double v[MAX_ROUNDS];
+    memcpy(v, in, n * sizeof(*v));
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static inline unsigned parse_uint(const char *s, const char *opt)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v == 0 || v > 100000000ul) {
+        fprintf(stderr, BENCH_NAME ": bad value for %s: %s\n", opt, s);
+        exit(2);
+    }
+    return (unsigned)v;
+}
+
+static inline void put16(uint8_t *mem, uint32_t gpa, uint16_t v)
+{
+    memcpy(mem + gpa, &v, sizeof(v));
+}
+
+#ifdef WATCHDOG_S
+/* A guest that never takes an interrupt would leave a run call blocked in hlt forever. */
+static const char *volatile stage = "start";
+
+static inline void on_alarm(int sig)
+{
+    char msg[256];
+    (void)sig;
+    int n = snprintf(msg, sizeof(msg), BENCH_NAME ": timed out (%d s) in: %s\n", WATCHDOG_S, stage);
+    if (n > 0)
+        (void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+    _exit(1);
+}
+
+static inline void set_stage(const char *s)
+{
+    stage = s;
+    alarm(WATCHDOG_S);
+}
+#endif
+
+#endif
