@@ -237,7 +237,6 @@ static void kvm_setup(struct vm *v, uint64_t entry)
     struct kvm_userspace_memory_region region;
     struct kvm_sregs sregs;
     struct kvm_regs regs;
-    const unsigned max_ent = 256;
 
     v->vmfd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
     if (v->vmfd < 0)
@@ -253,25 +252,8 @@ static void kvm_setup(struct vm *v, uint64_t entry)
     v->vcpu = ioctl(v->vmfd, KVM_CREATE_VCPU, 0);
     if (v->vcpu < 0)
         die("KVM_CREATE_VCPU", errno);
-    int size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-    if (size <= 0)
-        die("KVM_GET_VCPU_MMAP_SIZE", errno);
-    v->run_size = (size_t)size;
-    v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
-    if (v->run == MAP_FAILED)
-        die("mmap(kvm_run)", errno);
-    struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + max_ent * sizeof(cpuid->entries[0]));
-    if (!cpuid)
-        die("calloc", errno);
-    cpuid->nent = max_ent;
-    if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
-        die("KVM_GET_SUPPORTED_CPUID", errno);
-    for (unsigned i = 0; i < cpuid->nent; i++)
-        if (cpuid->entries[i].function == 1)
-            cpuid->entries[i].ecx |= 1u << 21;
-    if (ioctl(v->vcpu, KVM_SET_CPUID2, cpuid) < 0)
-        die("KVM_SET_CPUID2", errno);
-    free(cpuid);
+    v->run = bench_map_run(kvm_fd, v->vcpu, &v->run_size);
+    bench_cpuid_x2apic(kvm_fd, v->vcpu);
     if (ioctl(v->vcpu, KVM_GET_SREGS, &sregs) < 0)
         die("KVM_GET_SREGS", errno);
     sregs.cs.base = 0;

@@ -260,9 +260,6 @@ static void kvm_setup(struct kvm_vm *k, int kvm_fd)
     struct kvm_userspace_memory_region region;
     struct kvm_sregs sregs;
     struct kvm_regs regs;
-    struct kvm_cpuid2 *cpuid;
-    const unsigned max_ent = 256;
-    int size;
 
     k->kvm = kvm_fd;
     k->mem = alloc_guest_mem();
@@ -283,26 +280,8 @@ static void kvm_setup(struct kvm_vm *k, int kvm_fd)
     k->vcpu = ioctl(k->vm, KVM_CREATE_VCPU, 0);
     if (k->vcpu < 0)
         die("KVM_CREATE_VCPU", errno);
-    size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-    if (size <= 0)
-        die("KVM_GET_VCPU_MMAP_SIZE", errno);
-    k->run_size = (size_t)size;
-    k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu, 0);
-    if (k->run == MAP_FAILED)
-        die("mmap(kvm_run)", errno);
-
-    cpuid = calloc(1, sizeof(*cpuid) + max_ent * sizeof(cpuid->entries[0]));
-    if (!cpuid)
-        die("calloc", errno);
-    cpuid->nent = max_ent;
-    if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
-        die("KVM_GET_SUPPORTED_CPUID", errno);
-    for (unsigned i = 0; i < cpuid->nent; i++)
-        if (cpuid->entries[i].function == 1)
-            cpuid->entries[i].ecx |= 1u << 21; /* x2APIC */
-    if (ioctl(k->vcpu, KVM_SET_CPUID2, cpuid) < 0)
-        die("KVM_SET_CPUID2", errno);
-    free(cpuid);
+    k->run = bench_map_run(kvm_fd, k->vcpu, &k->run_size);
+    bench_cpuid_x2apic(kvm_fd, k->vcpu);
 
     if (ioctl(k->vcpu, KVM_GET_SREGS, &sregs) < 0)
         die("KVM_GET_SREGS", errno);

@@ -129,7 +129,6 @@ static void kvm_setup(struct kvm_vm *k, int kvm_fd)
     struct kvm_userspace_memory_region region;
     struct kvm_sregs sregs;
     struct kvm_regs regs;
-    int size;
 
     k->kvm = kvm_fd;
     k->mem = alloc_guest_mem();
@@ -146,14 +145,7 @@ static void kvm_setup(struct kvm_vm *k, int kvm_fd)
     k->vcpu = ioctl(k->vm, KVM_CREATE_VCPU, 0);
     if (k->vcpu < 0)
         die("KVM_CREATE_VCPU", errno);
-    size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-    if (size <= 0)
-        die("KVM_GET_VCPU_MMAP_SIZE", errno);
-    k->run_size = (size_t)size;
-    k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu, 0);
-    if (k->run == MAP_FAILED)
-        die("mmap(kvm_run)", errno);
-
+    k->run = bench_map_run(kvm_fd, k->vcpu, &k->run_size);
     if (ioctl(k->vcpu, KVM_GET_SREGS, &sregs) < 0)
         die("KVM_GET_SREGS", errno);
     sregs.cs.base = 0;

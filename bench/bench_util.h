@@ -4,12 +4,17 @@
 #ifndef OPENWHP_BENCH_UTIL_H
 #define OPENWHP_BENCH_UTIL_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/kvm.h>
 
 static inline double now_us(void)
 {
@@ -53,6 +58,36 @@ static inline unsigned parse_uint(const char *s, const char *opt)
 static inline void put16(uint8_t *mem, uint32_t gpa, uint16_t v)
 {
     memcpy(mem + gpa, &v, sizeof(v));
+}
+
+/* The raw-KVM baselines: a vCPU's mapped kvm_run area, and the host's CPUID with x2APIC on. */
+static inline struct kvm_run *bench_map_run(int kvm_fd, int vcpu, size_t *run_size)
+{
+    int size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (size <= 0)
+        die("KVM_GET_VCPU_MMAP_SIZE", errno);
+    *run_size = (size_t)size;
+    struct kvm_run *run = mmap(NULL, *run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+    if (run == MAP_FAILED)
+        die("mmap(kvm_run)", errno);
+    return run;
+}
+
+static inline void bench_cpuid_x2apic(int kvm_fd, int vcpu)
+{
+    const unsigned max_ent = 256;
+    struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + max_ent * sizeof(cpuid->entries[0]));
+    if (!cpuid)
+        die("calloc", errno);
+    cpuid->nent = max_ent;
+    if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
+        die("KVM_GET_SUPPORTED_CPUID", errno);
+    for (unsigned i = 0; i < cpuid->nent; i++)
+        if (cpuid->entries[i].function == 1)
+            cpuid->entries[i].ecx |= 1u << 21; /* x2APIC */
+    if (ioctl(vcpu, KVM_SET_CPUID2, cpuid) < 0)
+        die("KVM_SET_CPUID2", errno);
+    free(cpuid);
 }
 
 #ifdef WATCHDOG_S
