@@ -16,20 +16,6 @@
 
 #define NPATHS 10 /* rows of the demo's report */
 
-static int passed, failed;
-#define CHECK(cond, ...)                                                                          \
-    do {                                                                                          \
-        if (cond) {                                                                               \
-            passed++;                                                                             \
-        } else {                                                                                  \
-            failed++;                                                                             \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                \
-            printf(__VA_ARGS__);                                                                  \
-            printf("\n");                                                                         \
-        }                                                                                         \
-    } while (0)
-
-
 static unsigned count_of(const char *s, const char *needle)
 {
     unsigned n = 0;

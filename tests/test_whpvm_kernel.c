@@ -15,21 +15,7 @@
 
 #include "whpvm_run.h"
 
-static int passed, failed;
-#define CHECK(cond, ...)                                                                          \
-    do {                                                                                          \
-        if (cond) {                                                                               \
-            passed++;                                                                             \
-        } else {                                                                                  \
-            failed++;                                                                             \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                \
-            printf(__VA_ARGS__);                                                                  \
-            printf("\n");                                                                         \
-        }                                                                                         \
-    } while (0)
-
-static char whpvm[PATH_MAX], kernel[PATH_MAX];
-
+static char kernel[PATH_MAX];
 
 static void boot(const char *smp)
 {

@@ -1,5 +1,5 @@
-/* Running the built whpvm binary from a test, as a user would: one helper shared by the whpvm
- * tests. */
+/* Running the built whpvm binary from a test, as a user would: the spawn helper and the check
+ * macro the whpvm tests share. */
 #ifndef OPENWHP_TEST_WHPVM_RUN_H
 #define OPENWHP_TEST_WHPVM_RUN_H
 
@@ -12,6 +12,20 @@
 #include <unistd.h>
 
 extern char **environ;
+
+/* Counts checks; the test prints "N passed, M failed" at the end. */
+static int passed, failed;
+#define CHECK(cond, ...)                                                                          \
+    do {                                                                                          \
+        if (cond) {                                                                               \
+            passed++;                                                                             \
+        } else {                                                                                  \
+            failed++;                                                                             \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                \
+            printf(__VA_ARGS__);                                                                  \
+            printf("\n");                                                                         \
+        }                                                                                         \
+    } while (0)
 
 /* The whpvm binary; tests set it from argv[0]. */
 static char whpvm[PATH_MAX];
