@@ -209,8 +209,6 @@ int vp_create_kvm(struct whp_partition *p, struct whp_vp *vp);
 void vp_destroy(struct whp_vp *vp);
 void vp_kick(struct whp_vp *vp);   /* cancel the run */
 void vp_signal(struct whp_vp *vp); /* only make KVM_RUN return, if inside it */
-/* Makes KVM's view of the VP match the register cache before anything but KVM_RUN reads it. */
-int vp_settle(struct whp_vp *vp);
 
 /* exit.c */
 HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *again);

@@ -1,5 +1,5 @@
 /* Thin, typed wrappers around the KVM ioctls, plus the process-wide facts about /dev/kvm
- * (supported CPUID, MSR list) that every partition shares. */
+ * (the supported CPUID) that every partition shares. */
 #include "kvm/kvm.h"
 
 #include <errno.h>
@@ -14,7 +14,6 @@
 static pthread_once_t kvm_once = PTHREAD_ONCE_INIT;
 static int kvm_fd = -ENODEV;
 static struct kvm_cpuid2 *kvm_cpuid;
-static struct kvm_msr_list *kvm_msrs;
 static int kvm_run_size;
 
 static void kvm_init(void)
@@ -42,17 +41,6 @@ static void kvm_init(void)
         free(c);
         if (errno != E2BIG)
             break;
-    }
-    struct kvm_msr_list probe = { .nmsrs = 0 };
-    if (ioctl(fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno == E2BIG) {
-        kvm_msrs = calloc(1, sizeof(*kvm_msrs) + probe.nmsrs * sizeof(uint32_t));
-        if (kvm_msrs) {
-            kvm_msrs->nmsrs = probe.nmsrs;
-            if (ioctl(fd, KVM_GET_MSR_INDEX_LIST, kvm_msrs) < 0) {
-                free(kvm_msrs);
-                kvm_msrs = NULL;
-            }
-        }
     }
     kvm_fd = fd;
 }
@@ -145,15 +133,4 @@ const struct kvm_cpuid_entry2 *kvm_cpuid_find(const struct kvm_cpuid2 *c, uint32
             return e;
     }
     return NULL;
-}
-
-int kvm_msr_supported(uint32_t index)
-{
-    kvm_system_fd();
-    if (!kvm_msrs)
-        return 0;
-    for (uint32_t i = 0; i < kvm_msrs->nmsrs; i++)
-        if (kvm_msrs->indices[i] == index)
-            return 1;
-    return 0;
 }

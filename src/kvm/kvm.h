@@ -24,7 +24,5 @@ int kvm_run(int vcpu_fd);
 const struct kvm_cpuid2 *kvm_supported_cpuid(void);
 const struct kvm_cpuid_entry2 *kvm_cpuid_find(const struct kvm_cpuid2 *c, uint32_t fn,
                                               uint32_t idx);
-/* The host's KVM_GET_MSR_INDEX_LIST membership test. */
-int kvm_msr_supported(uint32_t index);
 
 #endif
