@@ -612,13 +612,15 @@ HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *ag
 {
     struct kvm_run *run = vp->run;
     *again = false;
-    if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
-        uint8_t b[15];
-        size_t n = fetch(vp, run->s.regs.regs.rip, b, sizeof(b));
-        if (iret_in_user_space(vp, b, n)) {
-            *again = true;
-            return S_OK;
-        }
+    /* Usually KVM's emulator meeting an instruction it cannot do, or a fetch from memory that
+     * is not RAM: look at the instruction once. */
+    uint8_t insn[15];
+    size_t insn_len = run->exit_reason == KVM_EXIT_INTERNAL_ERROR
+                          ? fetch(vp, run->s.regs.regs.rip, insn, sizeof(insn))
+                          : 0;
+    if (insn_len && iret_in_user_space(vp, insn, insn_len)) {
+        *again = true;
+        return S_OK;
     }
     int slot = counter_slot(run->exit_reason);
     if (slot >= 0)
@@ -683,13 +685,10 @@ HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *ag
         ctx->ExitReason = WHvRunVpExitReasonX64InterruptWindow;
         ctx->InterruptWindow.DeliverableType = WHvX64PendingInterrupt;
         break;
-    case KVM_EXIT_INTERNAL_ERROR: {
-        /* Usually KVM's emulator meeting an instruction it cannot do, or a fetch from
-         * memory that is not RAM. */
-        uint8_t b;
-        if (fetch(vp, run->s.regs.regs.rip, &b, 1) == 1 && b == 0xcc)
+    case KVM_EXIT_INTERNAL_ERROR:
+        if (insn_len && insn[0] == 0xcc)
             return int3_exit(vp, ctx, again);
-        if (fetch(vp, run->s.regs.regs.rip, &b, 1) == 0) {
+        if (!insn_len) {
             ctx->ExitReason = WHvRunVpExitReasonMemoryAccess;
             ctx->MemoryAccess.AccessInfo.AccessType = WHvMemoryAccessExecute;
             ctx->MemoryAccess.AccessInfo.GpaUnmapped = 1;
@@ -701,7 +700,6 @@ HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *ag
             ctx->UnsupportedFeature.FeatureParameter = run->internal.suberror;
         }
         break;
-    }
     default:
         ctx->ExitReason = WHvRunVpExitReasonUnsupportedFeature;
         ctx->UnsupportedFeature.FeatureCode = WHvUnsupportedFeatureIntercept;
