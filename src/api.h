@@ -8,6 +8,7 @@
 #include <WinHvEmulation.h>
 #include <openwhp/doorbell.h>
 #include <openwhp/event.h>
+#include <openwhp/hvsocket.h>
 #pragma GCC visibility pop
 
 #endif

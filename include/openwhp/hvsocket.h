@@ -232,4 +232,90 @@ __attribute__((noinline, unused)) static BOOL OpenWhpGuidParse(const char *s, GU
     return TRUE;
 }
 
+/* ======================================================================================
+ * Host API (libwinhvplatform)
+ *
+ * Host <-> guest stream sockets between this process (or any process of the host) and the
+ * guests of WHP partitions, carried by a virtio-vsock device that the VMM attaches to the
+ * partition (devices/vsock.h). Every connection is an ordinary Unix stream socket file
+ * descriptor: read/write/poll/epoll/shutdown/close work as usual.
+ *
+ * Rendezvous, compatible with the hybrid-vsock convention of Firecracker and Cloud Hypervisor:
+ * - a VM's device listens on the Unix socket <dir>/<vmid> (OpenWhpHvSocketGetPath with
+ *   OPENWHP_HVSOCKET_VM_PORT). A host program connects, writes "CONNECT <port>\n" (or a vsock
+ *   service GUID instead of the port) and reads "OK <host port>\n" once the guest accepted; a
+ *   refused port closes the socket instead;
+ * - a guest connection to host port P goes to the Unix socket <dir>/<vmid>_<P>, else to
+ *   <dir>/<HV_GUID_WILDCARD>_<P>: a listener for "any VM".
+ * <dir> is $OPENWHP_HVSOCKET_DIR, else $XDG_RUNTIME_DIR/openwhp-hvsocket, else
+ * /tmp/openwhp-hvsocket-<uid>; it is created (mode 0700) when missing.
+ *
+ * Service ids are vsock ports: only GUIDs of the vsock template (OpenWhpVsockPortToServiceId)
+ * can be carried by virtio-vsock; any other service id is HRESULT_FROM_WIN32(WSAEAFNOSUPPORT).
+ * Errors are Windows Sockets codes as HvSocket gives them: HRESULT_FROM_WIN32(WSAE...).
+ * ====================================================================================== */
+
+#include <WinHvPlatformDefs.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Windows Sockets error codes (winerror.h) that the host API returns. */
+#ifndef WSAEWOULDBLOCK
+#define WSAEWOULDBLOCK 10035L
+#define WSAEINVAL 10022L
+#define WSAEAFNOSUPPORT 10047L
+#define WSAEADDRINUSE 10048L
+#define WSAETIMEDOUT 10060L
+#define WSAECONNREFUSED 10061L
+#define WSAEHOSTUNREACH 10065L
+#endif
+
+/* OpenWhpHvSocketGetPath: the port value that names the VM's own (hybrid) socket. */
+#define OPENWHP_HVSOCKET_VM_PORT 0xFFFFFFFFu
+/* The wait of OpenWhpHvSocketConnect when TimeoutMs is 0. */
+#define OPENWHP_HVSOCKET_DEFAULT_CONNECT_TIMEOUT 10000u
+/* A device connecting to a host listener binds its socket to the abstract Unix name
+ * "\0" OPENWHP_HVSOCKET_PEER_PREFIX "<vmid>:<guest port>:<host port>", so that the listener
+ * learns the peer (OpenWhpHvSocketAccept). */
+#define OPENWHP_HVSOCKET_PEER_PREFIX "openwhp-hvsocket:"
+
+/* The VM id of a partition: a random GUID chosen when the partition was created. E_HANDLE for
+ * a bad handle, E_POINTER for a NULL VmId. */
+HRESULT WINAPI OpenWhpGetPartitionVmId(WHV_PARTITION_HANDLE Partition, GUID *VmId);
+
+/* Writes the Unix socket path of VM VmId (Port = OPENWHP_HVSOCKET_VM_PORT) or of a host
+ * listener for vsock port Port of that VM (VmId may be HV_GUID_WILDCARD) into Path, NUL
+ * included. *Written (optional) gets the size needed; WHV_E_INSUFFICIENT_BUFFER when PathSize is
+ * smaller. Creates the directory. */
+HRESULT WINAPI OpenWhpHvSocketGetPath(const GUID *VmId, UINT32 Port, char *Path, UINT32 PathSize,
+                                      UINT32 *Written);
+
+/* Listens for guest connections to service Address->ServiceId, from VM Address->VmId or from any
+ * VM (HV_GUID_WILDCARD or HV_GUID_CHILDREN). *ListenFd is a listening Unix socket: accept with
+ * OpenWhpHvSocketAccept (or accept(2)), poll it for readability; close it with
+ * OpenWhpHvSocketCloseListener. WSAEADDRINUSE when a live listener has the address. */
+HRESULT WINAPI OpenWhpHvSocketListen(const SOCKADDR_HV *Address, int Backlog, int *ListenFd);
+
+/* Accepts one connection: *Fd is the connected socket (blocking, close-on-exec); Peer
+ * (optional) gets the guest's VM id and its port as a vsock service id (zeros when the peer did
+ * not name itself). Waits when none is pending unless the listener is non-blocking
+ * (then HRESULT_FROM_WIN32(WSAEWOULDBLOCK)). */
+HRESULT WINAPI OpenWhpHvSocketAccept(int ListenFd, SOCKADDR_HV *Peer, int *Fd);
+
+/* Unlinks the listener's socket file and closes it. */
+HRESULT WINAPI OpenWhpHvSocketCloseListener(int ListenFd);
+
+/* Connects to service Address->ServiceId of the guest of VM Address->VmId and waits until the
+ * guest accepts, at most TimeoutMs (0: OPENWHP_HVSOCKET_DEFAULT_CONNECT_TIMEOUT; more than
+ * HVSOCKET_CONNECT_TIMEOUT_MAX is E_INVALIDARG), as HVSOCKET_CONNECT_TIMEOUT does. *Fd is the
+ * connected socket (blocking, close-on-exec). WSAEHOSTUNREACH: no such VM (or its device is
+ * gone); WSAECONNREFUSED: the guest refused; WSAETIMEDOUT: no answer in time. */
+HRESULT WINAPI OpenWhpHvSocketConnect(const SOCKADDR_HV *Address, UINT32 TimeoutMs, int *Fd);
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif /* OPENWHP_HVSOCKET_H */

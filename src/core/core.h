@@ -151,6 +151,7 @@ struct whp_partition {
     pthread_mutex_t lock; /* protects properties and vp creation/deletion; writers of setup */
     atomic_bool setup;
     int vm_fd;
+    GUID vm_id; /* HvSocket VM id (hvsock/hvsock.c): random, fixed at creation */
 
     /* properties (WHvSetPartitionProperty) */
     uint32_t processor_count;
@@ -195,6 +196,9 @@ HRESULT part_get_vp(WHV_PARTITION_HANDLE h, uint32_t index, struct whp_partition
 HRESULT vp_acquire(WHV_PARTITION_HANDLE h, uint32_t index, struct whp_partition **pp,
                    struct whp_vp **vpp);
 void vp_release(struct whp_partition *p, struct whp_vp *vp);
+
+/* hvsock/hvsock.c: a random (version 4) GUID. */
+void hvsock_new_vm_id(GUID *id);
 
 /* property.c */
 HRESULT prop_apply_exits(struct whp_partition *p);

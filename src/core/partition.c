@@ -141,6 +141,7 @@ HRESULT WINAPI WHvCreatePartition(WHV_PARTITION_HANDLE *Partition)
     p->apic_hz = 1000000000ull; /* KVM's APIC timer ticks once per nanosecond */
     int khz = kvm_ioctl(kfd, KVM_GET_TSC_KHZ, NULL);
     p->tsc_hz = khz > 0 ? (uint64_t)khz * 1000 : 0;
+    hvsock_new_vm_id(&p->vm_id);
     if (mem_init(&p->mem) < 0 || routes_init(&p->routes) < 0) {
         mem_destroy(&p->mem);
         free(p);

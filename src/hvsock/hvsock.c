@@ -1,0 +1,334 @@
+/* HvSocket host API: VM ids, the rendezvous directory, listen/accept/connect over Unix sockets
+ * (the convention is described in include/openwhp/hvsocket.h). No state of its own: the file
+ * system is the registry, so any process of the host can reach a VM's device. */
+#include "core/core.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+void hvsock_new_vm_id(GUID *id)
+{
+    uint8_t b[16];
+    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+        /* No entropy source: still unique within the host (time and address differ). */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ (uintptr_t)id;
+        for (int i = 0; i < 16; i++, x = x * 6364136223846793005ull + 1442695040888963407ull)
+            b[i] = (uint8_t)(x >> 56);
+    }
+    b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+    id->Data1 = (UINT32)b[0] << 24 | (UINT32)b[1] << 16 | (UINT32)b[2] << 8 | b[3];
+    id->Data2 = (UINT16)(b[4] << 8 | b[5]);
+    id->Data3 = (UINT16)(b[6] << 8 | b[7]);
+    memcpy(id->Data4, b + 8, 8);
+}
+
+HRESULT WINAPI OpenWhpGetPartitionVmId(WHV_PARTITION_HANDLE Partition, GUID *VmId)
+{
+    if (!VmId)
+        return E_POINTER;
+    struct whp_partition *p = part_get(Partition);
+    if (!p)
+        return E_HANDLE;
+    *VmId = p->vm_id;
+    part_put(p);
+    return S_OK;
+}
+
+static HRESULT hr_wsa(long code) { return HRESULT_FROM_WIN32(code); }
+
+/* The rendezvous directory (created 0700 when missing); 0 or -errno. */
+static int hvsock_dir(char *buf, size_t size)
+{
+    const char *env = getenv("OPENWHP_HVSOCKET_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
+    int n;
+    if (env && *env)
+        n = snprintf(buf, size, "%s", env);
+    else if (xdg && *xdg)
+        n = snprintf(buf, size, "%s/openwhp-hvsocket", xdg);
+    else
+        n = snprintf(buf, size, "/tmp/openwhp-hvsocket-%u", (unsigned)getuid());
+    if (n < 0 || (size_t)n >= size)
+        return -ENAMETOOLONG;
+    if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+/* The VM's socket (port OPENWHP_HVSOCKET_VM_PORT) or a listener's; the length or -errno. */
+static int hvsock_path(const GUID *vm, uint32_t port, char *buf, size_t size)
+{
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], id[37];
+    int r = hvsock_dir(dir, sizeof(dir)), n;
+    if (r < 0)
+        return r;
+    OpenWhpGuidFormat(vm, id);
+    if (port == OPENWHP_HVSOCKET_VM_PORT)
+        n = snprintf(buf, size, "%s/%s", dir, id);
+    else
+        n = snprintf(buf, size, "%s/%s_%u", dir, id, (unsigned)port);
+    return n < 0 ? -EINVAL : n;
+}
+
+HRESULT WINAPI OpenWhpHvSocketGetPath(const GUID *VmId, UINT32 Port, char *Path, UINT32 PathSize,
+                                      UINT32 *Written)
+{
+    char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if (!VmId)
+        return E_POINTER;
+    int n = hvsock_path(VmId, Port, buf, sizeof(buf));
+    if (n < 0)
+        return hr_from_errno(n);
+    if (n >= (int)sizeof(buf))
+        return HRESULT_FROM_WIN32(ERROR_FILENAME_EXCED_RANGE);
+    HRESULT hr = hr_output(Path, PathSize, Written, (UINT32)n + 1);
+    if (SUCCEEDED(hr))
+        memcpy(Path, buf, (size_t)n + 1);
+    return hr;
+}
+
+/* Address checks shared by listen and connect: the family, the reserved field, a vsock port. */
+static HRESULT hvsock_check(const SOCKADDR_HV *a, uint32_t *port)
+{
+    if (a->Family != AF_HYPERV || a->Reserved)
+        return E_INVALIDARG;
+    if (!OpenWhpServiceIdToVsockPort(&a->ServiceId, port) || *port == OPENWHP_HVSOCKET_VM_PORT)
+        return hr_wsa(WSAEAFNOSUPPORT);
+    return S_OK;
+}
+
+static int unix_addr(struct sockaddr_un *sa, const char *path)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    size_t n = strlen(path);
+    if (n >= sizeof(sa->sun_path))
+        return -ENAMETOOLONG;
+    memcpy(sa->sun_path, path, n);
+    return 0;
+}
+
+HRESULT WINAPI OpenWhpHvSocketListen(const SOCKADDR_HV *Address, int Backlog, int *ListenFd)
+{
+    if (!Address || !ListenFd)
+        return E_POINTER;
+    *ListenFd = -1;
+    uint32_t port;
+    HRESULT hr = hvsock_check(Address, &port);
+    if (FAILED(hr))
+        return hr;
+    GUID vm = Address->VmId;
+    if (OpenWhpGuidEqual(&vm, &HV_GUID_CHILDREN))
+        vm = HV_GUID_WILDCARD; /* the host's children are all its VMs */
+    else if (OpenWhpGuidEqual(&vm, &HV_GUID_LOOPBACK) || OpenWhpGuidEqual(&vm, &HV_GUID_PARENT) ||
+             OpenWhpGuidEqual(&vm, &HV_GUID_BROADCAST) || OpenWhpGuidEqual(&vm, &HV_GUID_SILOHOST))
+        return E_INVALIDARG; /* only guests connect to the host here */
+    if (Backlog <= 0)
+        Backlog = SOMAXCONN;
+
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+    int n = hvsock_path(&vm, port, path, sizeof(path));
+    if (n < 0)
+        return hr_from_errno(n);
+    struct sockaddr_un sa;
+    if (unix_addr(&sa, path) < 0)
+        return HRESULT_FROM_WIN32(ERROR_FILENAME_EXCED_RANGE);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return hr_from_errno(-errno);
+    int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    if (r < 0 && errno == EADDRINUSE) {
+        /* A socket file is there: in use if something answers, else left by a dead process. */
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bool live = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+        if (probe >= 0)
+            close(probe);
+        if (live) {
+            close(fd);
+            return hr_wsa(WSAEADDRINUSE);
+        }
+        unlink(path);
+        r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    }
+    if (r < 0) {
+        int e = errno;
+        close(fd);
+        return hr_from_errno(-e);
+    }
+    if (listen(fd, Backlog) < 0) {
+        int e = errno;
+        close(fd);
+        return hr_from_errno(-e);
+    }
+    *ListenFd = fd;
+    return S_OK;
+}
+
+HRESULT WINAPI OpenWhpHvSocketCloseListener(int ListenFd)
+{
+    struct sockaddr_un sa;
+    socklen_t len = sizeof(sa);
+    memset(&sa, 0, sizeof(sa));
+    if (ListenFd < 0 || getsockname(ListenFd, (struct sockaddr *)&sa, &len) < 0 ||
+        sa.sun_family != AF_UNIX)
+        return E_HANDLE;
+    if (len > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0] != '\0') {
+        sa.sun_path[sizeof(sa.sun_path) - 1] = '\0';
+        unlink(sa.sun_path);
+    }
+    close(ListenFd);
+    return S_OK;
+}
+
+/* The peer name a device gives its end (OPENWHP_HVSOCKET_PEER_PREFIX "<vmid>:<port>:<port>"). */
+static void peer_from_name(const struct sockaddr_un *sa, socklen_t len, SOCKADDR_HV *peer)
+{
+    const size_t plen = sizeof(OPENWHP_HVSOCKET_PEER_PREFIX) - 1;
+    size_t n = len > offsetof(struct sockaddr_un, sun_path)
+                   ? len - offsetof(struct sockaddr_un, sun_path) : 0;
+    char name[sizeof(sa->sun_path) + 1];
+    memset(peer, 0, sizeof(*peer));
+    peer->Family = AF_HYPERV;
+    if (n < 2 || sa->sun_path[0] != '\0')
+        return;
+    memcpy(name, sa->sun_path + 1, n - 1);
+    name[n - 1] = '\0';
+    if (strncmp(name, OPENWHP_HVSOCKET_PEER_PREFIX, plen) != 0 || strlen(name) < plen + 38)
+        return;
+    char id[37], *end;
+    memcpy(id, name + plen, 36);
+    id[36] = '\0';
+    GUID vm;
+    if (name[plen + 36] != ':' || !OpenWhpGuidParse(id, &vm))
+        return;
+    unsigned long port = strtoul(name + plen + 37, &end, 10);
+    if (*end != ':' || port > UINT32_MAX)
+        return;
+    peer->VmId = vm;
+    OpenWhpVsockPortToServiceId((uint32_t)port, &peer->ServiceId);
+}
+
+HRESULT WINAPI OpenWhpHvSocketAccept(int ListenFd, SOCKADDR_HV *Peer, int *Fd)
+{
+    if (!Fd)
+        return E_POINTER;
+    *Fd = -1;
+    struct sockaddr_un sa;
+    socklen_t len = sizeof(sa);
+    int fd;
+    do
+        fd = accept4(ListenFd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        if (errno == EAGAIN)
+            return hr_wsa(WSAEWOULDBLOCK);
+        return errno == EBADF || errno == ENOTSOCK ? E_HANDLE : hr_wsa(WSAEINVAL);
+    }
+    if (Peer)
+        peer_from_name(&sa, len, Peer);
+    *Fd = fd;
+    return S_OK;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for events on fd until deadline; 1 ready, 0 timed out, -errno. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {.fd = fd, .events = events};
+        int r = poll(&p, 1, left > 1000000 ? 1000000 : (int)left);
+        if (r > 0)
+            return 1;
+        if (r < 0 && errno != EINTR)
+            return -errno;
+    }
+}
+
+/* Reads the device's answer "OK <port>\n" one byte at a time (nothing after the line may be
+ * consumed: it is the guest's data). */
+static HRESULT read_ok_line(int fd, int64_t deadline)
+{
+    char line[32];
+    size_t n = 0;
+    for (;;) {
+        int r = wait_fd(fd, POLLIN, deadline);
+        if (r == 0)
+            return hr_wsa(WSAETIMEDOUT);
+        if (r < 0)
+            return hr_from_errno(r);
+        ssize_t got = read(fd, line + n, 1);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (got <= 0)
+            return hr_wsa(WSAECONNREFUSED); /* the device closed: the guest refused */
+        if (line[n] == '\n')
+            break;
+        if (++n == sizeof(line) - 1)
+            return hr_wsa(WSAECONNREFUSED);
+    }
+    line[n] = '\0';
+    return strncmp(line, "OK ", 3) == 0 ? S_OK : hr_wsa(WSAECONNREFUSED);
+}
+
+HRESULT WINAPI OpenWhpHvSocketConnect(const SOCKADDR_HV *Address, UINT32 TimeoutMs, int *Fd)
+{
+    if (!Address || !Fd)
+        return E_POINTER;
+    *Fd = -1;
+    uint32_t port;
+    HRESULT hr = hvsock_check(Address, &port);
+    if (FAILED(hr))
+        return hr;
+    if (TimeoutMs > HVSOCKET_CONNECT_TIMEOUT_MAX)
+        return E_INVALIDARG;
+    int64_t deadline = now_ms() + (TimeoutMs ? TimeoutMs : OPENWHP_HVSOCKET_DEFAULT_CONNECT_TIMEOUT);
+
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+    int n = hvsock_path(&Address->VmId, OPENWHP_HVSOCKET_VM_PORT, path, sizeof(path));
+    if (n < 0)
+        return hr_from_errno(n);
+    struct sockaddr_un sa;
+    if (unix_addr(&sa, path) < 0)
+        return hr_wsa(WSAEHOSTUNREACH);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return hr_from_errno(-errno);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        /* ENOENT: no such VM; ECONNREFUSED: a socket file whose device is gone. */
+        close(fd);
+        return hr_wsa(WSAEHOSTUNREACH);
+    }
+    char req[32];
+    int len = snprintf(req, sizeof(req), "CONNECT %u\n", (unsigned)port);
+    if (send(fd, req, (size_t)len, MSG_NOSIGNAL) != len) {
+        close(fd);
+        return hr_wsa(WSAEHOSTUNREACH);
+    }
+    hr = read_ok_line(fd, deadline);
+    if (FAILED(hr)) {
+        close(fd);
+        return hr;
+    }
+    *Fd = fd;
+    return S_OK;
+}
