@@ -1,0 +1,169 @@
+/* Split virtqueues, device side: see virtqueue.h. */
+#include "virtqueue.h"
+
+#include <string.h>
+
+void virtq_reset(struct virtq *q)
+{
+    memset(q, 0, sizeof(*q));
+    q->num = VIRTQ_MAX_SIZE;
+}
+
+bool virtq_enable(struct virtq *q, const struct virtq_mem *mem)
+{
+    uint64_t n = q->num;
+    if (n == 0 || n > VIRTQ_MAX_SIZE || (n & (n - 1)))
+        return false;
+    if ((q->desc_gpa & 15) || (q->avail_gpa & 1) || (q->used_gpa & 3))
+        return false;
+    q->desc = mem->gpa_to_hva(mem->ctx, q->desc_gpa, 16 * n);
+    q->avail = mem->gpa_to_hva(mem->ctx, q->avail_gpa, 6 + 2 * n);
+    q->used = mem->gpa_to_hva(mem->ctx, q->used_gpa, 6 + 8 * n);
+    if (!q->desc || !q->avail || !q->used)
+        return false;
+    q->last_avail = 0;
+    q->used_idx = __atomic_load_n(&q->used[1], __ATOMIC_RELAXED);
+    q->enabled = true;
+    return true;
+}
+
+static uint16_t avail_idx(const struct virtq *q)
+{
+    return __atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE);
+}
+
+bool virtq_has_avail(const struct virtq *q)
+{
+    if (!q->enabled)
+        return false;
+    uint16_t pending = (uint16_t)(avail_idx(q) - q->last_avail);
+    return pending != 0 && pending <= q->num;
+}
+
+int virtq_pop(struct virtq *q, const struct virtq_mem *mem, struct virtq_chain *c)
+{
+    if (!q->enabled)
+        return 0;
+    uint16_t pending = (uint16_t)(avail_idx(q) - q->last_avail);
+    if (pending == 0)
+        return 0;
+    if (pending > q->num)
+        return -1;
+    uint16_t head = __atomic_load_n(&q->avail[2 + q->last_avail % q->num], __ATOMIC_RELAXED);
+    if (head >= q->num)
+        return -1;
+    c->head = head;
+    c->nread = c->nwrite = 0;
+    c->read_len = c->write_len = 0;
+    uint16_t i = head;
+    for (unsigned count = 0;; count++) {
+        /* Read the descriptor once: the guest may rewrite it while we look. */
+        struct virtq_desc d;
+        memcpy(&d, (const void *)&q->desc[i], sizeof(d));
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (count >= q->num || (d.flags & VIRTQ_DESC_F_INDIRECT))
+            return -1;
+        bool w = d.flags & VIRTQ_DESC_F_WRITE;
+        if (!w && c->nwrite)
+            return -1; /* readable after writable */
+        if (d.len) {
+            if (c->nread + c->nwrite == VIRTQ_MAX_SEGS)
+                return -1;
+            void *hva = mem->gpa_to_hva(mem->ctx, d.addr, d.len);
+            if (!hva)
+                return -1;
+            c->iov[c->nread + c->nwrite] = (struct iovec){hva, d.len};
+            if (w) {
+                c->nwrite++;
+                c->write_len += d.len;
+            } else {
+                c->nread++;
+                c->read_len += d.len;
+            }
+        }
+        if (!(d.flags & VIRTQ_DESC_F_NEXT))
+            break;
+        if (d.next >= q->num)
+            return -1;
+        i = d.next;
+    }
+    q->last_avail++;
+    return 1;
+}
+
+void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+{
+    volatile uint32_t *elem = (volatile uint32_t *)(q->used + 2) + 2 * (q->used_idx % q->num);
+    elem[0] = head;
+    elem[1] = len;
+    q->used_idx++;
+    __atomic_store_n(&q->used[1], q->used_idx, __ATOMIC_RELEASE);
+}
+
+bool virtq_should_interrupt(const struct virtq *q)
+{
+    /* The used index must be visible before we read the driver's flags (virtio 2.7.10). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return !(__atomic_load_n(&q->avail[0], __ATOMIC_RELAXED) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+/* Walks the readable or writable part from byte off; calls fn on each piece. */
+static size_t walk(const struct virtq_chain *c, bool writable, size_t off, size_t len,
+                   void (*fn)(void *seg, size_t n, size_t done, void *ctx), void *ctx)
+{
+    unsigned first = writable ? c->nread : 0, end = writable ? c->nread + c->nwrite : c->nread;
+    size_t done = 0;
+    for (unsigned i = first; i < end && done < len; i++) {
+        size_t seg = c->iov[i].iov_len;
+        if (off >= seg) {
+            off -= seg;
+            continue;
+        }
+        size_t n = seg - off < len - done ? seg - off : len - done;
+        fn((uint8_t *)c->iov[i].iov_base + off, n, done, ctx);
+        done += n;
+        off = 0;
+    }
+    return done;
+}
+
+static void copy_out(void *seg, size_t n, size_t done, void *dst)
+{
+    memcpy((uint8_t *)dst + done, seg, n);
+}
+
+static void copy_in(void *seg, size_t n, size_t done, void *src)
+{
+    memcpy(seg, (const uint8_t *)src + done, n);
+}
+
+size_t virtq_copy_from(const struct virtq_chain *c, size_t off, void *dst, size_t len)
+{
+    return walk(c, false, off, len, copy_out, dst);
+}
+
+size_t virtq_copy_to(const struct virtq_chain *c, size_t off, const void *src, size_t len)
+{
+    return walk(c, true, off, len, copy_in, (void *)src);
+}
+
+struct slice_ctx {
+    struct iovec *out;
+    unsigned n, max;
+};
+
+static void add_slice(void *seg, size_t n, size_t done, void *ctx)
+{
+    struct slice_ctx *s = ctx;
+    (void)done;
+    if (s->n < s->max)
+        s->out[s->n++] = (struct iovec){seg, n};
+}
+
+unsigned virtq_slice(const struct virtq_chain *c, bool writable, size_t off, size_t len,
+                     struct iovec *out, unsigned max)
+{
+    struct slice_ctx s = {out, 0, max};
+    walk(c, writable, off, len, add_slice, &s);
+    return s.n;
+}

@@ -1,0 +1,890 @@
+/* virtio-vsock device: see vsock.h. The worker thread owns the data path; register accesses
+ * come from VP threads. Both take dev->lock, which protects everything in struct vsock except
+ * the fields marked otherwise. */
+#include "vsock.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openwhp/hvsocket.h>
+
+#include "virtio_mmio.h"
+#include "vsock_proto.h"
+
+#define CTRL_MAX 256        /* control packets waiting for receive buffers */
+#define CONN_BUCKETS 256
+#define MAX_LINE 80         /* "CONNECT <port or GUID>\n" */
+#define FIRST_HOST_PORT 1024u
+
+enum conn_state {
+    CONN_HANDSHAKE,   /* a host program connected to the hybrid socket; reading CONNECT */
+    CONN_CONNECTING,  /* REQUEST sent to the guest, waiting for RESPONSE or RST */
+    CONN_ESTABLISHED,
+};
+
+struct conn {
+    struct conn *hash_next;
+    struct conn *prev, *next; /* dev->conns, in round-robin order for receive service */
+    int fd;                   /* the host end */
+    enum conn_state state;
+    uint32_t host_port, guest_port;
+    /* Credit (virtio 5.10.6.3): what we may send the guest and what we report. */
+    uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt; /* host -> guest */
+    uint32_t rx_cnt, fwd_cnt, fwd_reported;          /* guest -> host */
+    bool readable, writable; /* edge-triggered epoll state, cleared on EAGAIN */
+    bool hup;                /* the host end hung up (EPOLLRDHUP or EPOLLHUP seen) */
+    bool host_eof;           /* the host end will send nothing more */
+    bool guest_no_send, guest_no_recv; /* the guest's SHUTDOWN flags */
+    bool shut_wr_done, need_credit_update, dead;
+    /* Guest bytes the host socket has not taken yet: a ring of VSOCK_BUF_ALLOC, on demand. */
+    uint8_t *buf;
+    uint32_t buf_head, buf_len;
+};
+
+struct vsock {
+    pthread_mutex_t lock;
+    struct virtio_mmio mmio;
+    struct vsock_config_space config;
+    struct vsock_config cfg;
+    char *socket_path, *fallback_prefix;
+    int listen_fd, notify_fd, interrupt_fd, epoll_fd, stop_fd; /* fixed after create */
+    pthread_t worker;
+    struct conn *buckets[CONN_BUCKETS];
+    struct conn *conns; /* circular list head (the next connection to serve), or NULL */
+    uint32_t next_host_port;
+    struct vsock_hdr ctrl[CTRL_MAX]; /* FIFO of control packets for the guest */
+    unsigned ctrl_head, ctrl_count;
+    bool raise; /* used buffers pushed since the last interrupt */
+    struct vsock_stats stats;
+};
+
+/* ---- connections ---- */
+
+static unsigned bucket(uint32_t host_port, uint32_t guest_port)
+{
+    return (host_port * 2654435761u ^ guest_port) % CONN_BUCKETS;
+}
+
+static struct conn *conn_find(struct vsock *dev, uint32_t host_port, uint32_t guest_port)
+{
+    for (struct conn *c = dev->buckets[bucket(host_port, guest_port)]; c; c = c->hash_next)
+        if (c->host_port == host_port && c->guest_port == guest_port && c->state != CONN_HANDSHAKE)
+            return c;
+    return NULL;
+}
+
+static void conn_link(struct vsock *dev, struct conn *c)
+{
+    if (!dev->conns) {
+        c->prev = c->next = c;
+        dev->conns = c;
+    } else {
+        c->next = dev->conns;
+        c->prev = dev->conns->prev;
+        c->prev->next = c;
+        dev->conns->prev = c;
+    }
+    dev->stats.connections++;
+}
+
+static void conn_hash(struct vsock *dev, struct conn *c)
+{
+    unsigned b = bucket(c->host_port, c->guest_port);
+    c->hash_next = dev->buckets[b];
+    dev->buckets[b] = c;
+}
+
+static void conn_unhash(struct vsock *dev, struct conn *c)
+{
+    for (struct conn **pp = &dev->buckets[bucket(c->host_port, c->guest_port)]; *pp; pp = &(*pp)->hash_next)
+        if (*pp == c) {
+            *pp = c->hash_next;
+            return;
+        }
+}
+
+static struct conn *conn_new(struct vsock *dev, int fd, enum conn_state state)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->fd = fd;
+    c->state = state;
+    c->writable = true; /* until a send says EAGAIN */
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    if (epoll_ctl(dev->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        free(c);
+        return NULL;
+    }
+    conn_link(dev, c);
+    return c;
+}
+
+/* Unlinks and frees a connection; its events still queued in the worker's batch are skipped
+ * because the worker frees dead connections only after the batch. */
+static void conn_free(struct vsock *dev, struct conn *c)
+{
+    if (c->state != CONN_HANDSHAKE)
+        conn_unhash(dev, c);
+    if (c->next == c) {
+        dev->conns = NULL;
+    } else {
+        c->prev->next = c->next;
+        c->next->prev = c->prev;
+        if (dev->conns == c)
+            dev->conns = c->next;
+    }
+    close(c->fd);
+    free(c->buf);
+    free(c);
+}
+
+/* ---- packets to the guest ---- */
+
+static struct vsock_hdr conn_hdr(struct vsock *dev, struct conn *c, uint16_t op)
+{
+    struct vsock_hdr h = {
+        .src_cid = VSOCK_CID_HOST,
+        .dst_cid = dev->config.guest_cid,
+        .src_port = c->host_port,
+        .dst_port = c->guest_port,
+        .type = VSOCK_TYPE_STREAM,
+        .op = op,
+        .buf_alloc = VSOCK_BUF_ALLOC,
+        .fwd_cnt = c->fwd_cnt,
+    };
+    c->fwd_reported = c->fwd_cnt;
+    c->need_credit_update = false;
+    return h;
+}
+
+static bool ctrl_full(const struct vsock *dev) { return dev->ctrl_count == CTRL_MAX; }
+
+static void ctrl_push(struct vsock *dev, const struct vsock_hdr *h)
+{
+    /* Callers stop taking guest packets before the queue fills (see process_tx). */
+    if (ctrl_full(dev))
+        return;
+    dev->ctrl[(dev->ctrl_head + dev->ctrl_count++) % CTRL_MAX] = *h;
+}
+
+/* A reset for a packet that names no connection we have (virtio 5.10.6.4). */
+static void ctrl_rst_reply(struct vsock *dev, const struct vsock_hdr *in)
+{
+    struct vsock_hdr h = {
+        .src_cid = VSOCK_CID_HOST,
+        .dst_cid = dev->config.guest_cid,
+        .src_port = in->dst_port,
+        .dst_port = in->src_port,
+        .type = VSOCK_TYPE_STREAM,
+        .op = VSOCK_OP_RST,
+    };
+    ctrl_push(dev, &h);
+}
+
+/* Sends RST for c and frees it at the end of the worker's batch. */
+static void conn_reset(struct vsock *dev, struct conn *c)
+{
+    if (c->dead)
+        return;
+    if (c->state != CONN_HANDSHAKE) {
+        struct vsock_hdr h = conn_hdr(dev, c, VSOCK_OP_RST);
+        ctrl_push(dev, &h);
+    }
+    c->dead = true;
+}
+
+/* ---- guest -> host ---- */
+
+static uint32_t buf_space(const struct conn *c) { return VSOCK_BUF_ALLOC - c->buf_len; }
+
+/* Moves buffered bytes into the socket; false when the host end is gone. */
+static bool conn_flush(struct conn *c)
+{
+    while (c->buf_len && c->writable) {
+        uint32_t tail = VSOCK_BUF_ALLOC - c->buf_head;
+        struct iovec iov[2] = {{c->buf + c->buf_head, c->buf_len < tail ? c->buf_len : tail},
+                               {c->buf, c->buf_len > tail ? c->buf_len - tail : 0}};
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = iov[1].iov_len ? 2 : 1};
+        ssize_t n = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN) {
+                c->writable = false;
+                break;
+            }
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        c->buf_head = (c->buf_head + (uint32_t)n) % VSOCK_BUF_ALLOC;
+        c->buf_len -= (uint32_t)n;
+        c->fwd_cnt += (uint32_t)n;
+    }
+    if (!c->buf_len && c->guest_no_send && !c->shut_wr_done) {
+        shutdown(c->fd, SHUT_WR);
+        c->shut_wr_done = true;
+    }
+    return true;
+}
+
+/* Appends payload bytes [off, off+len) of the chain to the connection's ring. */
+static void buf_append(struct conn *c, const struct virtq_chain *ch, size_t off, size_t len)
+{
+    while (len) {
+        uint32_t tail = (c->buf_head + c->buf_len) % VSOCK_BUF_ALLOC;
+        uint32_t room = VSOCK_BUF_ALLOC - tail;
+        size_t n = len < room ? len : room;
+        virtq_copy_from(ch, off, c->buf + tail, n);
+        c->buf_len += (uint32_t)n;
+        off += n;
+        len -= n;
+    }
+}
+
+/* An RW packet: send the payload, buffering what the socket does not take now. */
+static void conn_write(struct vsock *dev, struct conn *c, const struct virtq_chain *ch, uint32_t len)
+{
+    size_t off = sizeof(struct vsock_hdr);
+    if (c->guest_no_send || len > buf_space(c)) {
+        conn_reset(dev, c); /* the guest ignored its credit or its own shutdown */
+        return;
+    }
+    c->rx_cnt += len;
+    dev->stats.tx_bytes += len;
+    if (!c->buf_len && c->writable) {
+        struct iovec iov[VIRTQ_MAX_SEGS];
+        unsigned n = virtq_slice(ch, false, off, len, iov, VIRTQ_MAX_SEGS);
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = n};
+        ssize_t sent;
+        do
+            sent = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+        while (sent < 0 && errno == EINTR);
+        if (sent < 0 && errno != EAGAIN) {
+            conn_reset(dev, c);
+            return;
+        }
+        if (sent < 0) {
+            sent = 0;
+            c->writable = false;
+        }
+        c->fwd_cnt += (uint32_t)sent;
+        off += (size_t)sent;
+        len -= (uint32_t)sent;
+        if (len)
+            c->writable = false;
+    }
+    if (len) {
+        if (!c->buf && !(c->buf = malloc(VSOCK_BUF_ALLOC))) {
+            conn_reset(dev, c);
+            return;
+        }
+        buf_append(c, ch, off, len);
+        dev->stats.buffered_bytes += len;
+    }
+    if (c->fwd_cnt - c->fwd_reported >= VSOCK_BUF_ALLOC / 4)
+        c->need_credit_update = true;
+}
+
+/* The guest asks to connect to host port hdr->dst_port: find the host listener. */
+static void guest_connect(struct vsock *dev, const struct vsock_hdr *h)
+{
+    const char *prefixes[2] = {dev->socket_path, dev->fallback_prefix};
+    int fd = -1;
+    for (int i = 0; i < 2 && fd < 0; i++) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (!prefixes[i] ||
+            snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", prefixes[i], h->dst_port) >=
+                (int)sizeof(sa.sun_path))
+            continue;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            break;
+        /* Name our end so the listener learns the peer (OpenWhpHvSocketAccept). Best effort:
+         * a name still in use (a connection from the same port closing) is skipped. */
+        struct sockaddr_un me = {.sun_family = AF_UNIX};
+        char id[37];
+        OpenWhpGuidFormat(&dev->cfg.vm_id, id);
+        int n = snprintf(me.sun_path + 1, sizeof(me.sun_path) - 1, OPENWHP_HVSOCKET_PEER_PREFIX "%s:%u:%u",
+                         id, h->src_port, h->dst_port);
+        if (n > 0 && n < (int)sizeof(me.sun_path) - 1)
+            bind(fd, (struct sockaddr *)&me, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    struct conn *c = fd >= 0 ? conn_new(dev, fd, CONN_ESTABLISHED) : NULL;
+    if (!c) {
+        if (fd >= 0)
+            close(fd);
+        ctrl_rst_reply(dev, h);
+        return;
+    }
+    c->host_port = h->dst_port;
+    c->guest_port = h->src_port;
+    c->peer_buf_alloc = h->buf_alloc;
+    c->peer_fwd_cnt = h->fwd_cnt;
+    conn_hash(dev, c);
+    struct vsock_hdr r = conn_hdr(dev, c, VSOCK_OP_RESPONSE);
+    ctrl_push(dev, &r);
+}
+
+/* The guest accepted a connection a host program asked for: tell the program. */
+static void guest_accepted(struct vsock *dev, struct conn *c)
+{
+    char line[32];
+    int n = snprintf(line, sizeof(line), "OK %u\n", c->host_port);
+    if (send(c->fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
+        conn_reset(dev, c);
+        return;
+    }
+    c->state = CONN_ESTABLISHED;
+}
+
+static void guest_shutdown(struct vsock *dev, struct conn *c, uint32_t flags)
+{
+    if (flags & VSOCK_SHUTDOWN_RCV) {
+        c->guest_no_recv = true;
+        shutdown(c->fd, SHUT_RD);
+    }
+    if (flags & VSOCK_SHUTDOWN_SEND)
+        c->guest_no_send = true;
+    if (!conn_flush(c) || (c->guest_no_send && c->guest_no_recv && !c->buf_len))
+        conn_reset(dev, c); /* fully shut down: the RST ends it (virtio 5.10.6.6) */
+}
+
+/* One packet from the guest. */
+static void guest_packet(struct vsock *dev, const struct virtq_chain *ch)
+{
+    struct vsock_hdr h;
+    if (virtq_copy_from(ch, 0, &h, sizeof(h)) != sizeof(h))
+        return; /* too short to answer */
+    if (h.src_cid != dev->config.guest_cid || h.dst_cid != VSOCK_CID_HOST)
+        return; /* not ours to answer: drop (as vhost-vsock does) */
+    if (h.type != VSOCK_TYPE_STREAM) {
+        if (h.op != VSOCK_OP_RST)
+            ctrl_rst_reply(dev, &h);
+        return;
+    }
+    dev->stats.tx_packets++;
+    struct conn *c = conn_find(dev, h.dst_port, h.src_port);
+    if (h.op == VSOCK_OP_REQUEST) {
+        if (c)
+            conn_reset(dev, c);
+        else
+            guest_connect(dev, &h);
+        return;
+    }
+    if (!c || c->dead) {
+        if (h.op != VSOCK_OP_RST)
+            ctrl_rst_reply(dev, &h);
+        return;
+    }
+    c->peer_buf_alloc = h.buf_alloc;
+    c->peer_fwd_cnt = h.fwd_cnt;
+    switch (h.op) {
+    case VSOCK_OP_RESPONSE:
+        if (c->state == CONN_CONNECTING)
+            guest_accepted(dev, c);
+        else
+            conn_reset(dev, c);
+        break;
+    case VSOCK_OP_RST:
+        conn_flush(c);
+        c->dead = true;
+        break;
+    case VSOCK_OP_SHUTDOWN:
+        guest_shutdown(dev, c, h.flags);
+        break;
+    case VSOCK_OP_RW: {
+        size_t avail = ch->read_len - sizeof(h);
+        if (c->state != CONN_ESTABLISHED || h.len > avail)
+            conn_reset(dev, c);
+        else
+            conn_write(dev, c, ch, h.len);
+        break;
+    }
+    case VSOCK_OP_CREDIT_UPDATE:
+        break; /* the credit fields were taken above */
+    case VSOCK_OP_CREDIT_REQUEST:
+        c->need_credit_update = true;
+        break;
+    default:
+        conn_reset(dev, c);
+        break;
+    }
+}
+
+/* Takes the guest's transmit packets while there is room for the replies they may need. */
+static bool process_tx(struct vsock *dev)
+{
+    struct virtq *q = &dev->mmio.queues[VSOCK_QUEUE_TX];
+    struct virtq_chain ch;
+    while (!ctrl_full(dev)) {
+        int r = virtq_pop(q, &dev->mmio.mem, &ch);
+        if (r < 0)
+            return false;
+        if (r == 0)
+            break;
+        guest_packet(dev, &ch);
+        virtq_push(q, ch.head, 0);
+        dev->raise = true;
+    }
+    return true;
+}
+
+/* ---- host -> guest ---- */
+
+static uint32_t peer_credit(const struct conn *c)
+{
+    uint32_t in_flight = c->tx_cnt - c->peer_fwd_cnt;
+    return in_flight >= c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
+}
+
+/* Whether the connection has something for a receive buffer now. */
+static bool conn_wants_rx(const struct conn *c)
+{
+    if (c->dead || c->state != CONN_ESTABLISHED)
+        return false;
+    if (c->need_credit_update)
+        return true;
+    return c->readable && !c->host_eof && !c->guest_no_recv && peer_credit(c) > 0;
+}
+
+/* Fills one receive chain from c: data, an end-of-stream SHUTDOWN, or a credit update.
+ * Returns false when the chain was not used (nothing to read after all). */
+static bool conn_rx(struct vsock *dev, struct conn *c, struct virtq_chain *ch, uint32_t *used)
+{
+    struct vsock_hdr h;
+    size_t room = ch->write_len - sizeof(h);
+    uint32_t credit = peer_credit(c);
+    if (c->readable && !c->host_eof && !c->guest_no_recv && credit > 0 && room > 0) {
+        struct iovec iov[VIRTQ_MAX_SEGS];
+        size_t want = room < credit ? room : credit;
+        unsigned n = virtq_slice(ch, true, sizeof(h), want, iov, VIRTQ_MAX_SEGS);
+        ssize_t got;
+        do
+            got = readv(c->fd, iov, (int)n);
+        while (got < 0 && errno == EINTR);
+        if (got > 0) {
+            h = conn_hdr(dev, c, VSOCK_OP_RW);
+            h.len = (uint32_t)got;
+            c->tx_cnt += (uint32_t)got;
+            dev->stats.rx_bytes += (uint64_t)got;
+            virtq_copy_to(ch, 0, &h, sizeof(h));
+            *used = (uint32_t)(sizeof(h) + (size_t)got);
+            return true;
+        }
+        if (got == 0) {
+            /* The host end closed (or shut down) its sending side. */
+            c->host_eof = true;
+            h = conn_hdr(dev, c, VSOCK_OP_SHUTDOWN);
+            h.flags = VSOCK_SHUTDOWN_SEND;
+            if (c->guest_no_send)
+                h.flags |= VSOCK_SHUTDOWN_RCV;
+            virtq_copy_to(ch, 0, &h, sizeof(h));
+            *used = sizeof(h);
+            return true;
+        }
+        if (errno == EAGAIN) {
+            c->readable = false;
+        } else {
+            c->readable = false;
+            conn_reset(dev, c);
+            return false;
+        }
+    }
+    if (!c->need_credit_update)
+        return false;
+    h = conn_hdr(dev, c, VSOCK_OP_CREDIT_UPDATE);
+    virtq_copy_to(ch, 0, &h, sizeof(h));
+    *used = sizeof(h);
+    return true;
+}
+
+static bool process_rx(struct vsock *dev)
+{
+    struct virtq *q = &dev->mmio.queues[VSOCK_QUEUE_RX];
+    struct virtq_chain ch;
+    for (;;) {
+        struct conn *c = NULL;
+        if (!dev->ctrl_count) {
+            /* Round robin: the first connection with work, then it goes to the back. */
+            struct conn *it = dev->conns;
+            if (it)
+                do {
+                    if (conn_wants_rx(it)) {
+                        c = it;
+                        break;
+                    }
+                    it = it->next;
+                } while (it != dev->conns);
+            if (!c)
+                return true;
+        }
+        int r = virtq_pop(q, &dev->mmio.mem, &ch);
+        if (r <= 0)
+            return r == 0;
+        if (ch.write_len <= sizeof(struct vsock_hdr)) {
+            virtq_push(q, ch.head, 0); /* no room for data: give it back empty */
+            dev->raise = true;
+            continue;
+        }
+        uint32_t used = 0;
+        if (!c) {
+            virtq_copy_to(&ch, 0, &dev->ctrl[dev->ctrl_head], sizeof(struct vsock_hdr));
+            dev->ctrl_head = (dev->ctrl_head + 1) % CTRL_MAX;
+            dev->ctrl_count--;
+            used = sizeof(struct vsock_hdr);
+        } else {
+            dev->conns = c->next;
+            if (!conn_rx(dev, c, &ch, &used)) {
+                virtq_unpop(q); /* not used after all: leave it available */
+                continue;
+            }
+        }
+        virtq_push(q, ch.head, used);
+        dev->stats.rx_packets++;
+        dev->raise = true;
+    }
+}
+
+/* ---- the hybrid socket: host programs connecting to the guest ---- */
+
+static void host_accept(struct vsock *dev)
+{
+    for (;;) {
+        int fd = accept4(dev->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        if (!conn_new(dev, fd, CONN_HANDSHAKE))
+            close(fd);
+    }
+}
+
+/* Parses "CONNECT <port>" or "CONNECT <vsock service GUID>"; false if neither. */
+bool vsock_parse_connect(const char *line, uint32_t *port)
+{
+    if (strncmp(line, "CONNECT ", 8) != 0)
+        return false;
+    const char *arg = line + 8;
+    GUID g;
+    if (OpenWhpGuidParse(arg, &g))
+        return OpenWhpServiceIdToVsockPort(&g, port) != FALSE;
+    if (*arg < '0' || *arg > '9')
+        return false;
+    char *end;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (*end != '\0' || v > UINT32_MAX || end - arg > 10)
+        return false;
+    *port = (uint32_t)v;
+    return true;
+}
+
+static uint32_t alloc_host_port(struct vsock *dev)
+{
+    for (;;) {
+        uint32_t p = dev->next_host_port++;
+        if (dev->next_host_port > 0x7FFFFFFFu)
+            dev->next_host_port = FIRST_HOST_PORT;
+        bool used = false;
+        struct conn *it = dev->conns;
+        if (it)
+            do {
+                used |= it->state != CONN_HANDSHAKE && it->host_port == p;
+                it = it->next;
+            } while (it != dev->conns && !used);
+        if (!used)
+            return p;
+    }
+}
+
+/* Reads the CONNECT line without consuming anything after it (that is data for the guest). */
+static void host_handshake(struct vsock *dev, struct conn *c)
+{
+    char line[MAX_LINE + 1];
+    ssize_t n = recv(c->fd, line, MAX_LINE, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && errno == EAGAIN) {
+        c->readable = false;
+        return;
+    }
+    char *nl = n > 0 ? memchr(line, '\n', (size_t)n) : NULL;
+    if (!nl) {
+        if (n <= 0 || n == MAX_LINE)
+            c->dead = true; /* closed, or no line where one must be */
+        else
+            c->readable = false; /* a partial line: wait for the rest */
+        return;
+    }
+    size_t len = (size_t)(nl - line) + 1;
+    if (recv(c->fd, line, len, MSG_DONTWAIT) != (ssize_t)len) {
+        c->dead = true;
+        return;
+    }
+    line[len - 1] = '\0';
+    if (len > 1 && line[len - 2] == '\r')
+        line[len - 2] = '\0';
+    uint32_t port;
+    if (!vsock_parse_connect(line, &port) || !virtio_mmio_running(&dev->mmio)) {
+        c->dead = true; /* refused: closing tells the program */
+        return;
+    }
+    c->guest_port = port;
+    c->host_port = alloc_host_port(dev);
+    c->state = CONN_CONNECTING;
+    conn_hash(dev, c);
+    struct vsock_hdr h = conn_hdr(dev, c, VSOCK_OP_REQUEST);
+    ctrl_push(dev, &h);
+}
+
+/* ---- the worker ---- */
+
+static void reap_dead(struct vsock *dev)
+{
+    struct conn *it = dev->conns;
+    if (!it)
+        return;
+    /* Walk once around the ring; freeing may change dev->conns. */
+    unsigned n = 0;
+    do {
+        n++;
+        it = it->next;
+    } while (it != dev->conns);
+    for (it = dev->conns; n--;) {
+        struct conn *next = it->next;
+        if (it->dead)
+            conn_free(dev, it);
+        it = next;
+    }
+}
+
+/* Device reset: every connection ends without a word to the guest (it forgot them). Only the
+ * worker frees connections (its epoll batch may name them), so they are marked here. */
+static void forget_all(struct vsock *dev)
+{
+    struct conn *it = dev->conns;
+    if (it)
+        do {
+            it->dead = true;
+            it = it->next;
+        } while (it != dev->conns);
+    dev->ctrl_count = dev->ctrl_head = 0;
+}
+
+/* Everything the device can do now, with dev->lock held. */
+static void service(struct vsock *dev)
+{
+    if (!virtio_mmio_running(&dev->mmio)) {
+        reap_dead(dev);
+        return;
+    }
+    struct conn *it = dev->conns;
+    if (it)
+        do {
+            if (it->state == CONN_HANDSHAKE && it->readable && !it->dead)
+                host_handshake(dev, it);
+            else if (it->state == CONN_CONNECTING && it->hup && !it->dead)
+                conn_reset(dev, it); /* the program gave up before the guest answered */
+            else if (it->writable && it->buf_len && !it->dead && !conn_flush(it))
+                conn_reset(dev, it);
+            else if (it->guest_no_send && it->guest_no_recv && !it->buf_len)
+                conn_reset(dev, it);
+            if (!it->dead && it->fwd_cnt - it->fwd_reported >= VSOCK_BUF_ALLOC / 4)
+                it->need_credit_update = true;
+            it = it->next;
+        } while (it != dev->conns);
+    bool ok = process_tx(dev) && process_rx(dev);
+    /* Replies queued while taking packets need receive buffers: one more round. */
+    ok = ok && process_tx(dev) && process_rx(dev);
+    if (!ok)
+        virtio_mmio_fail(&dev->mmio);
+    reap_dead(dev);
+    if (dev->raise || !ok) {
+        struct virtq *rx = &dev->mmio.queues[VSOCK_QUEUE_RX], *tx = &dev->mmio.queues[VSOCK_QUEUE_TX];
+        dev->raise = false;
+        dev->mmio.int_status |= VIRTIO_INT_USED_RING;
+        if (!ok || (rx->enabled && virtq_should_interrupt(rx)) || (tx->enabled && virtq_should_interrupt(tx))) {
+            OpenWhpSetEvent(dev->cfg.interrupt_event);
+            dev->stats.interrupts++;
+        }
+    }
+}
+
+static void *worker_main(void *opaque)
+{
+    struct vsock *dev = opaque;
+    struct epoll_event evs[64];
+    for (;;) {
+        int n = epoll_wait(dev->epoll_fd, evs, 64, -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        pthread_mutex_lock(&dev->lock);
+        for (int i = 0; i < n; i++) {
+            void *p = evs[i].data.ptr;
+            if (p == &dev->stop_fd) {
+                pthread_mutex_unlock(&dev->lock);
+                return NULL;
+            } else if (p == &dev->notify_fd) {
+                uint64_t v;
+                if (read(dev->notify_fd, &v, sizeof(v)) > 0)
+                    dev->stats.notifies++;
+            } else if (p == &dev->listen_fd) {
+                host_accept(dev);
+            } else {
+                struct conn *c = p;
+                if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                    c->readable = true;
+                if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                    c->hup = true;
+                if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+                    c->writable = true;
+            }
+        }
+        service(dev);
+        pthread_mutex_unlock(&dev->lock);
+    }
+    return NULL;
+}
+
+/* ---- registers ---- */
+
+uint64_t vsock_mmio_read(struct vsock *dev, uint32_t offset, unsigned size)
+{
+    pthread_mutex_lock(&dev->lock);
+    uint64_t v = virtio_mmio_read(&dev->mmio, offset, size);
+    pthread_mutex_unlock(&dev->lock);
+    return v;
+}
+
+void vsock_mmio_write(struct vsock *dev, uint32_t offset, uint64_t value, unsigned size)
+{
+    pthread_mutex_lock(&dev->lock);
+    unsigned ev = virtio_mmio_write(&dev->mmio, offset, value, size);
+    if (ev & VIRTIO_MMIO_EV_RESET)
+        forget_all(dev);
+    pthread_mutex_unlock(&dev->lock);
+    /* A notify that exited to us (no doorbell), or a device that just started: wake the worker. */
+    if (ev & (VIRTIO_MMIO_EV_NOTIFY | VIRTIO_MMIO_EV_DRIVER_OK | VIRTIO_MMIO_EV_QUEUE_READY))
+        OpenWhpSetEvent(dev->cfg.notify_event);
+}
+
+void vsock_get_stats(struct vsock *dev, struct vsock_stats *out)
+{
+    pthread_mutex_lock(&dev->lock);
+    *out = dev->stats;
+    pthread_mutex_unlock(&dev->lock);
+}
+
+/* ---- life cycle ---- */
+
+static int bind_hybrid(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    unlink(path); /* a stale socket of an earlier run of this VM */
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+static int watch(struct vsock *dev, int fd, void *tag)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
+    return epoll_ctl(dev->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+struct vsock *vsock_create(const struct vsock_config *cfg)
+{
+    if (!cfg || !cfg->socket_path || cfg->guest_cid < 3 || cfg->guest_cid > UINT32_MAX ||
+        !cfg->mem.gpa_to_hva || OpenWhpEventFd(cfg->notify_event) < 0 ||
+        OpenWhpEventFd(cfg->interrupt_event) < 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct vsock *dev = calloc(1, sizeof(*dev));
+    if (!dev)
+        return NULL;
+    pthread_mutex_init(&dev->lock, NULL);
+    dev->cfg = *cfg;
+    dev->config.guest_cid = cfg->guest_cid;
+    dev->next_host_port = FIRST_HOST_PORT;
+    dev->listen_fd = dev->epoll_fd = dev->stop_fd = -1;
+    virtio_mmio_init(&dev->mmio, VIRTIO_ID_VSOCK, 1ull << VIRTIO_VSOCK_F_STREAM, VSOCK_NR_QUEUES,
+                     &dev->config, sizeof(dev->config), &cfg->mem);
+    dev->notify_fd = OpenWhpEventFd(cfg->notify_event);
+    dev->interrupt_fd = OpenWhpEventFd(cfg->interrupt_event);
+    dev->socket_path = strdup(cfg->socket_path);
+    dev->fallback_prefix = cfg->fallback_prefix ? strdup(cfg->fallback_prefix) : NULL;
+    dev->cfg.socket_path = dev->socket_path;
+    dev->cfg.fallback_prefix = dev->fallback_prefix;
+    int e = ENOMEM;
+    if (!dev->socket_path || (cfg->fallback_prefix && !dev->fallback_prefix))
+        goto fail;
+    dev->listen_fd = bind_hybrid(dev->socket_path);
+    dev->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    dev->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (dev->listen_fd < 0 || dev->epoll_fd < 0 || dev->stop_fd < 0 ||
+        watch(dev, dev->stop_fd, &dev->stop_fd) < 0 || watch(dev, dev->notify_fd, &dev->notify_fd) < 0 ||
+        watch(dev, dev->listen_fd, &dev->listen_fd) < 0) {
+        e = errno;
+        goto fail;
+    }
+    if ((e = pthread_create(&dev->worker, NULL, worker_main, dev)) != 0)
+        goto fail;
+    return dev;
+fail:
+    if (dev->listen_fd >= 0) {
+        close(dev->listen_fd);
+        unlink(dev->socket_path);
+    }
+    if (dev->epoll_fd >= 0)
+        close(dev->epoll_fd);
+    if (dev->stop_fd >= 0)
+        close(dev->stop_fd);
+    free(dev->socket_path);
+    free(dev->fallback_prefix);
+    pthread_mutex_destroy(&dev->lock);
+    free(dev);
+    errno = e;
+    return NULL;
+}
+
+void vsock_destroy(struct vsock *dev)
+{
+    if (!dev)
+        return;
+    uint64_t one = 1;
+    if (write(dev->stop_fd, &one, sizeof(one)) != sizeof(one))
+        abort(); /* an eventfd write of 1 cannot fail */
+    pthread_join(dev->worker, NULL);
+    while (dev->conns)
+        conn_free(dev, dev->conns);
+    close(dev->listen_fd);
+    unlink(dev->socket_path);
+    close(dev->epoll_fd);
+    close(dev->stop_fd);
+    free(dev->socket_path);
+    free(dev->fallback_prefix);
+    pthread_mutex_destroy(&dev->lock);
+    free(dev);
+}
