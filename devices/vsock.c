@@ -294,34 +294,40 @@ static void conn_write(struct vsock *dev, struct conn *c, const struct virtq_cha
         c->need_credit_update = true;
 }
 
+/* A socket connected to the Unix name prefix_<port> (a file, or with `abstract` the abstract
+ * name), named after the guest's end so the listener learns the peer; -1 if nobody listens. */
+static int connect_listener(struct vsock *dev, const char *prefix, bool abstract, const struct vsock_hdr *h)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int n = snprintf(sa.sun_path + abstract, sizeof(sa.sun_path) - abstract, "%s_%u", prefix, h->dst_port);
+    if (n < 0 || n >= (int)sizeof(sa.sun_path) - abstract)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    /* Best effort: a name still in use (a connection from the same port closing) is skipped. */
+    struct sockaddr_un me = {.sun_family = AF_UNIX};
+    char id[37];
+    OpenWhpGuidFormat(&dev->cfg.vm_id, id);
+    int m = snprintf(me.sun_path + 1, sizeof(me.sun_path) - 1, OPENWHP_HVSOCKET_PEER_PREFIX "%s:%u:%u", id,
+                     h->src_port, h->dst_port);
+    if (m > 0 && m < (int)sizeof(me.sun_path) - 1)
+        bind(fd, (struct sockaddr *)&me, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + m));
+    if (connect(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + abstract + n)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* The guest asks to connect to host port hdr->dst_port: find the host listener. */
 static void guest_connect(struct vsock *dev, const struct vsock_hdr *h)
 {
     const char *prefixes[2] = {dev->socket_path, dev->fallback_prefix};
     int fd = -1;
-    for (int i = 0; i < 2 && fd < 0; i++) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (!prefixes[i] ||
-            snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", prefixes[i], h->dst_port) >=
-                (int)sizeof(sa.sun_path))
-            continue;
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            break;
-        /* Name our end so the listener learns the peer (OpenWhpHvSocketAccept). Best effort:
-         * a name still in use (a connection from the same port closing) is skipped. */
-        struct sockaddr_un me = {.sun_family = AF_UNIX};
-        char id[37];
-        OpenWhpGuidFormat(&dev->cfg.vm_id, id);
-        int n = snprintf(me.sun_path + 1, sizeof(me.sun_path) - 1, OPENWHP_HVSOCKET_PEER_PREFIX "%s:%u:%u",
-                         id, h->src_port, h->dst_port);
-        if (n > 0 && n < (int)sizeof(me.sun_path) - 1)
-            bind(fd, (struct sockaddr *)&me, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-            close(fd);
-            fd = -1;
-        }
-    }
+    for (int i = 0; i < 4 && fd < 0; i++)
+        if (prefixes[i / 2])
+            fd = connect_listener(dev, prefixes[i / 2], i % 2 == 1, h);
     struct conn *c = fd >= 0 ? conn_new(dev, fd, CONN_ESTABLISHED) : NULL;
     if (!c) {
         if (fd >= 0)

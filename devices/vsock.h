@@ -29,8 +29,9 @@ struct vsock_config {
     uint64_t guest_cid;      /* >= 3 */
     GUID vm_id;              /* names the guest to host listeners (OpenWhpGetPartitionVmId) */
     const char *socket_path; /* the VM's hybrid socket; host listeners are <path>_<port> */
-    /* Guest connections to port P try <socket_path>_<P>, then <fallback_prefix>_<P> (NULL: none).
-     * A VMM using the HvSocket rendezvous passes the wildcard listener prefix here. */
+    /* Guest connections to port P try the socket file <socket_path>_<P>, the abstract name
+     * "\0<socket_path>_<P>", then the same two for <fallback_prefix>_<P> (NULL: none). A VMM
+     * using the HvSocket rendezvous passes the wildcard listener's prefix here. */
     const char *fallback_prefix;
     HANDLE notify_event;     /* signaled when the driver notifies a queue */
     HANDLE interrupt_event;  /* the device signals it to raise its interrupt */

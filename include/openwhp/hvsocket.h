@@ -241,12 +241,15 @@ __attribute__((noinline, unused)) static BOOL OpenWhpGuidParse(const char *s, GU
  * descriptor: read/write/poll/epoll/shutdown/close work as usual.
  *
  * Rendezvous, compatible with the hybrid-vsock convention of Firecracker and Cloud Hypervisor:
- * - a VM's device listens on the Unix socket <dir>/<vmid> (OpenWhpHvSocketGetPath with
+ * - a VM's device listens on the Unix socket file <dir>/<vmid> (OpenWhpHvSocketGetPath with
  *   OPENWHP_HVSOCKET_VM_PORT). A host program connects, writes "CONNECT <port>\n" (or a vsock
  *   service GUID instead of the port) and reads "OK <host port>\n" once the guest accepted; a
  *   refused port closes the socket instead;
- * - a guest connection to host port P goes to the Unix socket <dir>/<vmid>_<P>, else to
- *   <dir>/<HV_GUID_WILDCARD>_<P>: a listener for "any VM".
+ * - a guest connection to host port P goes to the first listener of: the socket file
+ *   <dir>/<vmid>_<P> (what hybrid-vsock tools such as socat create), the abstract Unix name
+ *   "\0<dir>/<vmid>_<P>" (what OpenWhpHvSocketListen binds: it vanishes with its socket, so a
+ *   crashed program leaves nothing stale), then "\0<dir>/<HV_GUID_WILDCARD>_<P>" (a listener
+ *   for any VM).
  * <dir> is $OPENWHP_HVSOCKET_DIR, else $XDG_RUNTIME_DIR/openwhp-hvsocket, else
  * /tmp/openwhp-hvsocket-<uid>; it is created (mode 0700) when missing.
  *
@@ -285,9 +288,9 @@ extern "C" {
  * a bad handle, E_POINTER for a NULL VmId. */
 HRESULT WINAPI OpenWhpGetPartitionVmId(WHV_PARTITION_HANDLE Partition, GUID *VmId);
 
-/* Writes the Unix socket path of VM VmId (Port = OPENWHP_HVSOCKET_VM_PORT) or of a host
- * listener for vsock port Port of that VM (VmId may be HV_GUID_WILDCARD) into Path, NUL
- * included. *Written (optional) gets the size needed; WHV_E_INSUFFICIENT_BUFFER when PathSize is
+/* Writes the Unix socket path of VM VmId (Port = OPENWHP_HVSOCKET_VM_PORT) or the name of a
+ * host listener for vsock port Port of that VM (VmId may be HV_GUID_WILDCARD; the listener binds
+ * it as a file or, as OpenWhpHvSocketListen does, as an abstract name) into Path, NUL included. *Written (optional) gets the size needed; WHV_E_INSUFFICIENT_BUFFER when PathSize is
  * smaller. Creates the directory. */
 HRESULT WINAPI OpenWhpHvSocketGetPath(const GUID *VmId, UINT32 Port, char *Path, UINT32 PathSize,
                                       UINT32 *Written);
@@ -304,7 +307,7 @@ HRESULT WINAPI OpenWhpHvSocketListen(const SOCKADDR_HV *Address, int Backlog, in
  * (then HRESULT_FROM_WIN32(WSAEWOULDBLOCK)). */
 HRESULT WINAPI OpenWhpHvSocketAccept(int ListenFd, SOCKADDR_HV *Peer, int *Fd);
 
-/* Unlinks the listener's socket file and closes it. */
+/* Closes a listener (close(2) does the same: the name is abstract). E_HANDLE if not a socket. */
 HRESULT WINAPI OpenWhpHvSocketCloseListener(int ListenFd);
 
 /* Connects to service Address->ServiceId of the guest of VM Address->VmId and waits until the

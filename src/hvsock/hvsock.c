@@ -108,15 +108,17 @@ static HRESULT hvsock_check(const SOCKADDR_HV *a, uint32_t *port)
     return S_OK;
 }
 
-static int unix_addr(struct sockaddr_un *sa, const char *path)
+/* A Unix address for path: a file, or with `abstract`, the same name in the abstract namespace.
+ * Returns the address length, or -ENAMETOOLONG. */
+static int unix_addr(struct sockaddr_un *sa, const char *path, bool abstract)
 {
     memset(sa, 0, sizeof(*sa));
     sa->sun_family = AF_UNIX;
     size_t n = strlen(path);
-    if (n >= sizeof(sa->sun_path))
+    if (n + abstract >= sizeof(sa->sun_path))
         return -ENAMETOOLONG;
-    memcpy(sa->sun_path, path, n);
-    return 0;
+    memcpy(sa->sun_path + abstract, path, n);
+    return (int)(offsetof(struct sockaddr_un, sun_path) + n + abstract);
 }
 
 HRESULT WINAPI OpenWhpHvSocketListen(const SOCKADDR_HV *Address, int Backlog, int *ListenFd)
@@ -141,35 +143,18 @@ HRESULT WINAPI OpenWhpHvSocketListen(const SOCKADDR_HV *Address, int Backlog, in
     int n = hvsock_path(&vm, port, path, sizeof(path));
     if (n < 0)
         return hr_from_errno(n);
+    /* An abstract name: bound only while the socket lives, so no stale files and no probing. */
     struct sockaddr_un sa;
-    if (unix_addr(&sa, path) < 0)
+    int len = unix_addr(&sa, path, true);
+    if (len < 0)
         return HRESULT_FROM_WIN32(ERROR_FILENAME_EXCED_RANGE);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return hr_from_errno(-errno);
-    int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-    if (r < 0 && errno == EADDRINUSE) {
-        /* A socket file is there: in use if something answers, else left by a dead process. */
-        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        bool live = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-        if (probe >= 0)
-            close(probe);
-        if (live) {
-            close(fd);
-            return hr_wsa(WSAEADDRINUSE);
-        }
-        unlink(path);
-        r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-    }
-    if (r < 0) {
+    if (bind(fd, (struct sockaddr *)&sa, (socklen_t)len) < 0 || listen(fd, Backlog) < 0) {
         int e = errno;
         close(fd);
-        return hr_from_errno(-e);
-    }
-    if (listen(fd, Backlog) < 0) {
-        int e = errno;
-        close(fd);
-        return hr_from_errno(-e);
+        return e == EADDRINUSE ? hr_wsa(WSAEADDRINUSE) : hr_from_errno(-e);
     }
     *ListenFd = fd;
     return S_OK;
@@ -179,14 +164,9 @@ HRESULT WINAPI OpenWhpHvSocketCloseListener(int ListenFd)
 {
     struct sockaddr_un sa;
     socklen_t len = sizeof(sa);
-    memset(&sa, 0, sizeof(sa));
     if (ListenFd < 0 || getsockname(ListenFd, (struct sockaddr *)&sa, &len) < 0 ||
         sa.sun_family != AF_UNIX)
         return E_HANDLE;
-    if (len > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0] != '\0') {
-        sa.sun_path[sizeof(sa.sun_path) - 1] = '\0';
-        unlink(sa.sun_path);
-    }
     close(ListenFd);
     return S_OK;
 }
@@ -308,12 +288,13 @@ HRESULT WINAPI OpenWhpHvSocketConnect(const SOCKADDR_HV *Address, UINT32 Timeout
     if (n < 0)
         return hr_from_errno(n);
     struct sockaddr_un sa;
-    if (unix_addr(&sa, path) < 0)
+    int salen = unix_addr(&sa, path, false);
+    if (salen < 0)
         return hr_wsa(WSAEHOSTUNREACH);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return hr_from_errno(-errno);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    if (connect(fd, (struct sockaddr *)&sa, (socklen_t)salen) < 0) {
         /* ENOENT: no such VM; ECONNREFUSED: a socket file whose device is gone. */
         close(fd);
         return hr_wsa(WSAEHOSTUNREACH);
