@@ -41,7 +41,7 @@ struct conn {
     uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt; /* host -> guest */
     uint32_t rx_cnt, fwd_cnt, fwd_reported;          /* guest -> host */
     bool readable, writable; /* edge-triggered epoll state, cleared on EAGAIN */
-    bool hup;                /* the host end hung up (EPOLLRDHUP or EPOLLHUP seen) */
+    bool hup;                /* the host end closed (EPOLLHUP or EPOLLERR seen) */
     bool host_eof;           /* the host end will send nothing more */
     bool guest_no_send, guest_no_recv; /* the guest's SHUTDOWN flags */
     bool shut_wr_done, need_credit_update, dead;
@@ -749,8 +749,8 @@ static void *worker_main(void *opaque)
                 struct conn *c = p;
                 if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
                     c->readable = true;
-                if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-                    c->hup = true;
+                if (evs[i].events & (EPOLLHUP | EPOLLERR))
+                    c->hup = true; /* closed both ways (a half-close is only EPOLLRDHUP) */
                 if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
                     c->writable = true;
             }
