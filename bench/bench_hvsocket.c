@@ -4,13 +4,12 @@
  *  - latency: 64-byte round trips on one connection (median per round of the mean);
  *  - throughput: a stream sent while its echo is read back (MiB/s each way);
  *  - user-space exits per MiB during the stream (register accesses: 0 expected, notifications
- *    are doorbells and interrupts are triggers).
+ *    are doorbells and interrupts are triggers; every exit the device's guest makes is counted).
  * The guest echoes without touching the data (zero-copy): its CPU here costs about a
  * microsecond per instruction, so it does per-packet work only. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,54 +26,6 @@
 
 #define PORT 7000
 #define PING 64
-
-/* ---- guest: accept, echo until the peer is done, close; forever ---- */
-GUEST_CODE static void guest_echo_forever(uint64_t area, uint64_t unused)
-{
-    (void)unused;
-    struct gvs *vs = gvs_init(GVS_MMIO_GPA, area);
-    gvs_listen(vs, PORT);
-    GUEST_SYNC(1); /* listening */
-    for (;;) {
-        int c = gvs_accept(vs, PORT);
-        struct gvs_conn *conn = &vs->conns[c];
-        for (;;) {
-            int64_t n = gvs_echo(vs, c);
-            if (n < 0 || ((conn->peer_shut & VSOCK_SHUTDOWN_SEND) && !conn->hold_count))
-                break;
-            if (!n)
-                gvs_wait(vs);
-        }
-        gvs_close(vs, c);
-    }
-}
-
-/* ---- the VM on its own thread ---- */
-struct vm_ctx {
-    struct gvs_host host;
-    struct guest_vm *vm;
-    pthread_t thread;
-    atomic_ullong exits; /* user-space exits other than ucalls */
-    atomic_bool ready;   /* the guest listens */
-};
-
-static bool vm_exit(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXIT_CONTEXT *exit, void *opaque)
-{
-    struct vm_ctx *v = opaque;
-    if (exit->ExitReason == WHvRunVpExitReasonCanceled)
-        return false;
-    atomic_fetch_add(&v->exits, 1);
-    return gvs_host_exit(vm, vp, exit, &v->host);
-}
-
-static void *vm_main(void *opaque)
-{
-    struct vm_ctx *v = opaque;
-    struct guest_ucall uc;
-    while (guest_run_handling(v->vm, 0, &uc, vm_exit, v) == UCALL_SYNC)
-        atomic_store(&v->ready, true);
-    return NULL;
-}
 
 /* ---- client side, the same for both transports ---- */
 static double latency_us(int fd, unsigned n)
@@ -138,12 +89,12 @@ static void *unix_echo(void *opaque)
     return NULL;
 }
 
-static int whp_connect(struct vm_ctx *v)
+static int whp_connect(struct gvs_host *h)
 {
     SOCKADDR_HV a;
     memset(&a, 0, sizeof(a));
     a.Family = AF_HYPERV;
-    a.VmId = v->host.vm_id;
+    a.VmId = h->vm_id;
     OpenWhpVsockPortToServiceId(PORT, &a.ServiceId);
     int fd;
     HRESULT hr = OpenWhpHvSocketConnect(&a, 10000, &fd);
@@ -171,25 +122,23 @@ int main(int argc, char **argv)
         rounds = MAX_ROUNDS;
     uint64_t bytes = (uint64_t)mib << 20;
 
-    struct vm_ctx v;
-    memset(&v, 0, sizeof(v));
+    static struct gvs_host h;
     struct guest_vm_config cfg = {.ram_size = 64ull << 20, .apic_mode = WHvX64LocalApicEmulationModeX2Apic};
-    v.vm = guest_vm_create(&cfg);
-    gvs_host_attach(&v.host, v.vm);
-    guest_vm_add_vp(v.vm, 0, guest_echo_forever, v.host.area_gpa, 0);
-    pthread_create(&v.thread, NULL, vm_main, &v);
-    while (!atomic_load(&v.ready))
-        usleep(1000);
+    struct guest_vm *vm = guest_vm_create(&cfg);
+    gvs_host_attach(&h, vm);
+    guest_vm_add_vp(vm, 0, gvs_echo_forever, h.area_gpa, PORT);
+    if (!gvs_host_start(&h, 30000))
+        die("the guest did not start listening", 0);
 
     double lat_w[MAX_ROUNDS], lat_u[MAX_ROUNDS], thr_w[MAX_ROUNDS], thr_u[MAX_ROUNDS], exits_per_mib[MAX_ROUNDS];
     for (unsigned r = 0; r < rounds; r++) {
-        int fd = whp_connect(&v);
+        int fd = whp_connect(&h);
         lat_w[r] = latency_us(fd, pings);
         close(fd);
-        fd = whp_connect(&v);
-        unsigned long long e0 = atomic_load(&v.exits);
+        fd = whp_connect(&h);
+        uint64_t e0 = h.mmio_exits;
         thr_w[r] = stream_mibs(fd, bytes);
-        exits_per_mib[r] = (double)(atomic_load(&v.exits) - e0) / mib;
+        exits_per_mib[r] = (double)(h.mmio_exits - e0) / mib;
         close(fd);
 
         int sp[2];
@@ -211,9 +160,8 @@ int main(int argc, char **argv)
     printf("hvsocket_exits     user-space exits per MiB during the stream: %.3f\n", median(exits_per_mib, rounds));
     printf("(medians of %u rounds; latency: mean of %u round trips per round)\n", rounds, pings);
 
-    WHvCancelRunVirtualProcessor(v.vm->partition, 0, 0);
-    pthread_join(v.thread, NULL);
-    gvs_host_detach(&v.host);
-    guest_vm_destroy(v.vm);
+    gvs_host_stop(&h);
+    gvs_host_detach(&h);
+    guest_vm_destroy(vm);
     return 0;
 }

@@ -23,10 +23,12 @@
 #include <unistd.h>
 
 #include <openwhp/event.h>
+#include <openwhp/hvsocket.h>
 
 #include "demo.h"
 #include "guest_apic.h"
 #include "guest_synic.h"
+#include "guest_vsock.h"
 #include "ioapic.h"
 
 #define DEMO_READY 0xDE30
@@ -136,6 +138,7 @@ enum {
     P_MESSAGE,
     P_EVENT,
     P_PORT,
+    P_HVSOCK,
     NPATHS
 };
 
@@ -143,7 +146,7 @@ static const char *const path_names[NPATHS] = {
     "INIT/SIPI start-up of VP 1", "fixed interrupt to VP 0", "NMI to VP 0",
     "IPI VP 0 -> VP 1 (ICR)",     "IOAPIC level + EOI",      "doorbell (no exit)",
     "trigger",                    "SynIC message",           "SynIC event",
-    "HvSignalEvent -> port",
+    "HvSignalEvent -> port",      "HvSocket echo (vsock)",
 };
 
 struct path_result {
@@ -781,6 +784,65 @@ static void path_port(struct demo *d)
     path_end(&p);
 }
 
+#define HVSOCK_PORT 5000
+#define HVSOCK_BYTES 64
+
+/* Reads exactly n bytes within RUN_TIMEOUT_MS; false on timeout, error or end of stream. */
+static bool read_exact(int fd, uint8_t *buf, size_t n)
+{
+    for (size_t got = 0; got < n;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        ssize_t r = poll(&pfd, 1, RUN_TIMEOUT_MS) == 1 ? read(fd, buf + got, n - got) : -1;
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+/* HvSocket: a second partition with a virtio-vsock device whose guest echoes every connection
+ * (zero-copy); the host connects through the HvSocket API and sends 64 bytes per round trip. */
+static void path_hvsock(void)
+{
+    static struct gvs_host h;
+    struct guest_vm_config cfg = {.ram_size = 64ull << 20, .apic_mode = WHvX64LocalApicEmulationModeX2Apic};
+    struct path_run p;
+    uint8_t out[HVSOCK_BYTES], in[HVSOCK_BYTES];
+    int fd = -1;
+
+    path_begin(&p, P_HVSOCK, ROUNDS);
+    struct guest_vm *vm = guest_vm_create(&cfg);
+    gvs_host_attach(&h, vm);
+    guest_vm_add_vp(vm, 0, gvs_echo_forever, h.area_gpa, HVSOCK_PORT);
+    SOCKADDR_HV a = {.Family = AF_HYPERV, .VmId = h.vm_id};
+    OpenWhpVsockPortToServiceId(HVSOCK_PORT, &a.ServiceId);
+    HRESULT hr = E_FAIL;
+    if (!gvs_host_start(&h, 5 * RUN_TIMEOUT_MS))
+        path_fail(&p, "the guest did not start listening");
+    else if (FAILED(hr = OpenWhpHvSocketConnect(&a, RUN_TIMEOUT_MS, &fd)))
+        path_fail(&p, "OpenWhpHvSocketConnect returned 0x%08x", (unsigned)hr);
+    for (unsigned i = 0; fd >= 0 && i < ROUNDS; i++) {
+        for (unsigned k = 0; k < sizeof(out); k++)
+            out[k] = (uint8_t)(i * 7 + k);
+        path_start_clock(&p);
+        if (write(fd, out, sizeof(out)) != (ssize_t)sizeof(out) || !read_exact(fd, in, sizeof(in))) {
+            path_fail(&p, "no echo within %u ms", RUN_TIMEOUT_MS);
+            break;
+        }
+        if (memcmp(in, out, sizeof(in)) != 0) {
+            path_fail(&p, "the echo differs from what was sent");
+            break;
+        }
+        path_delivered(&p);
+    }
+    if (fd >= 0)
+        close(fd);
+    gvs_host_stop(&h);
+    gvs_host_detach(&h);
+    guest_vm_destroy(vm);
+    path_end(&p);
+}
+
 /* ======================================================================================
  * Host: setup and the child process
  * ====================================================================================== */
@@ -860,6 +922,7 @@ static void demo_child(unsigned nr_vps)
     path_message(&d);
     path_event(&d);
     path_port(&d);
+    path_hvsock();
 
     if (d.ioapic_ready)
         ioapic_destroy(&d.ioapic);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openwhp/hvsocket.h>
 
@@ -538,6 +539,25 @@ GUEST_CODE void gvs_reset(struct gvs *vs, int ci)
     c->state = GVS_FREE;
 }
 
+GUEST_CODE void gvs_echo_forever(uint64_t area, uint64_t port)
+{
+    struct gvs *vs = gvs_init(GVS_MMIO_GPA, area);
+    gvs_listen(vs, (uint32_t)port);
+    GUEST_SYNC(1);
+    for (;;) {
+        int c = gvs_accept(vs, (uint32_t)port);
+        struct gvs_conn *conn = &vs->conns[c];
+        for (;;) {
+            int64_t n = gvs_echo(vs, c);
+            if (n < 0 || ((conn->peer_shut & VSOCK_SHUTDOWN_SEND) && !conn->hold_count))
+                break;
+            if (!n)
+                gvs_wait(vs);
+        }
+        gvs_close(vs, c);
+    }
+}
+
 /* ======================================================================================
  * Host side
  * ====================================================================================== */
@@ -608,6 +628,37 @@ void gvs_host_detach(struct gvs_host *h)
     guest_emu_destroy(&h->emu);
     vsock_destroy(h->dev);
     vsock_whp_detach(&h->whp);
+}
+
+static bool runner_exit(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXIT_CONTEXT *exit, void *opaque)
+{
+    if (exit->ExitReason == WHvRunVpExitReasonCanceled)
+        return false; /* gvs_host_stop */
+    return gvs_host_exit(vm, vp, exit, opaque);
+}
+
+static void *runner_main(void *opaque)
+{
+    struct gvs_host *h = opaque;
+    struct guest_ucall uc;
+    while (guest_run_handling(h->vm, 0, &uc, runner_exit, h) == UCALL_SYNC)
+        h->syncs++;
+    return NULL;
+}
+
+bool gvs_host_start(struct gvs_host *h, unsigned timeout_ms)
+{
+    h->syncs = 0;
+    TEST_ASSERT(pthread_create(&h->thread, NULL, runner_main, h) == 0);
+    for (unsigned ms = 0; !h->syncs && ms < timeout_ms; ms++)
+        usleep(1000);
+    return h->syncs > 0;
+}
+
+void gvs_host_stop(struct gvs_host *h)
+{
+    WHvCancelRunVirtualProcessor(h->vm->partition, 0, 0);
+    pthread_join(h->thread, NULL);
 }
 
 bool gvs_host_exit(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXIT_CONTEXT *exit, void *opaque)

@@ -13,6 +13,7 @@
 #ifndef OPENWHP_TESTS_GUEST_VSOCK_H
 #define OPENWHP_TESTS_GUEST_VSOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "guest.h"
@@ -111,6 +112,9 @@ uint32_t gvs_recv_wait(struct gvs *vs, int c, const uint8_t **p, int *eof);
 /* Switches connection c to zero-copy echo (before data arrives) and sends back what it can
  * now: returns the bytes sent by this call, -1 if the connection was reset. */
 int64_t gvs_echo(struct gvs *vs, int c);
+/* A guest entry (guest_vm_add_vp(vm, 0, gvs_echo_forever, area, port)): listens on `port`,
+ * reports GUEST_SYNC(1), then echoes each connection (zero-copy) until its peer is done, forever. */
+void gvs_echo_forever(uint64_t area_gpa, uint64_t port);
 /* Tells the peer we will send nothing more (SHUTDOWN SEND). */
 void gvs_shutdown_send(struct gvs *vs, int c);
 /* Orderly close: SHUTDOWN both ways, wait for the device's RST, free the slot. */
@@ -127,7 +131,10 @@ struct gvs_host {
     uint64_t area_gpa;
     GUID vm_id;
     char path[108];
-    uint64_t mmio_exits, other_exits;
+    _Atomic uint64_t mmio_exits; /* register accesses that exited to user space */
+    /* gvs_host_start: VP 0 on its own thread */
+    pthread_t thread;
+    _Atomic int syncs;
 };
 
 /* The VM must use an APIC emulation mode; the guest enables x2APIC (gvs_init does). Allocates
@@ -135,6 +142,11 @@ struct gvs_host {
  * doorbell and the trigger and creates the device at OpenWhpHvSocketGetPath(vm id). */
 void gvs_host_attach(struct gvs_host *h, struct guest_vm *vm);
 void gvs_host_detach(struct gvs_host *h);
+/* Runs VP 0 on a thread (device exits handled, SYNCs counted) and returns after the guest's
+ * first SYNC (e.g. gvs_echo_forever listening); false if it did not come within timeout_ms. */
+bool gvs_host_start(struct gvs_host *h, unsigned timeout_ms);
+/* Cancels VP 0 and joins its thread. */
+void gvs_host_stop(struct gvs_host *h);
 /* A guest_exit_fn: emulates accesses to the register window (opaque = the gvs_host). */
 bool gvs_host_exit(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXIT_CONTEXT *exit, void *opaque);
 
