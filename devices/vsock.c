@@ -495,8 +495,6 @@ static bool conn_rx(struct vsock *dev, struct conn *c, struct virtq_chain *ch, u
             c->host_eof = true;
             h = conn_hdr(dev, c, VSOCK_OP_SHUTDOWN);
             h.flags = VSOCK_SHUTDOWN_SEND;
-            if (c->guest_no_send)
-                h.flags |= VSOCK_SHUTDOWN_RCV;
             virtq_copy_to(ch, 0, &h, sizeof(h));
             *used = sizeof(h);
             return true;
@@ -702,8 +700,8 @@ static void service(struct vsock *dev)
                 conn_reset(dev, it); /* the program gave up before the guest answered */
             else if (it->writable && it->buf_len && !it->dead && !conn_flush(it))
                 conn_reset(dev, it);
-            else if (it->guest_no_send && it->guest_no_recv && !it->buf_len)
-                conn_reset(dev, it);
+            else if (it->guest_no_send && (it->guest_no_recv || it->host_eof) && !it->buf_len && !it->dead)
+                conn_reset(dev, it); /* nothing left to carry either way: RST ends it */
             if (!it->dead && it->fwd_cnt - it->fwd_reported >= VSOCK_BUF_ALLOC / 4)
                 it->need_credit_update = true;
             it = it->next;

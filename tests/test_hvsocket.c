@@ -594,6 +594,10 @@ static void test_refused_unknown_timeout(void)
     a.Reserved = 1;
     TEST_HR_EQ(OpenWhpHvSocketListen(&a, 0, &fd), E_INVALIDARG);
     TEST_HR_EQ(OpenWhpHvSocketCloseListener(-1), E_HANDLE);
+    TEST_HR_EQ(OpenWhpHvSocketAccept(-1, NULL, &fd), E_HANDLE);
+    TEST_HR_EQ(OpenWhpHvSocketAccept(0, NULL, NULL), E_POINTER);
+    char path_buf[8];
+    TEST_HR_EQ(OpenWhpHvSocketGetPath(NULL, 1, path_buf, sizeof(path_buf), NULL), E_POINTER);
     GUID id;
     TEST_HR_EQ(OpenWhpGetPartitionVmId(vm->partition, NULL), E_POINTER);
     TEST_HR_EQ(OpenWhpGetPartitionVmId(NULL, &id), E_HANDLE);
