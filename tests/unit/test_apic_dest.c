@@ -5,16 +5,7 @@
 
 #include "apic/apic_dest.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (cond)                                                                                 \
-            passed++;                                                                             \
-        else {                                                                                    \
-            failed++;                                                                             \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                \
-        }                                                                                         \
-    } while (0)
+#include "check.h"
 
 static struct apic_id_state xapic(uint32_t id, uint8_t ldr, bool flat)
 {
@@ -79,6 +70,5 @@ int main(void)
     m = apic_msi_encode(6, false, false, 1, 0x9);
     CHECK((m.data >> 8 & 7) == 6 && (m.data & 0xff) == 9);
 
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

@@ -10,16 +10,7 @@
 
 #include "ioapic.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (cond)                                                                                 \
-            passed++;                                                                             \
-        else {                                                                                    \
-            failed++;                                                                             \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                \
-        }                                                                                         \
-    } while (0)
+#include "check.h"
 
 #define MAX_MSGS 64
 static WHV_INTERRUPT_CONTROL msgs[MAX_MSGS];
@@ -481,6 +472,5 @@ int main(void)
     test_delivery_modes();
     test_reset_keeps_lines();
     test_callback_without_lock();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

@@ -7,16 +7,7 @@
 
 #include "pic.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (cond)                                                                                 \
-            passed++;                                                                             \
-        else {                                                                                    \
-            failed++;                                                                             \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                \
-        }                                                                                         \
-    } while (0)
+#include "check.h"
 
 static bool intr;          /* the INTR level last reported */
 static unsigned changes;   /* set_intr calls */
@@ -660,6 +651,5 @@ int main(void)
     test_icw1_resets();
     test_set_intr_reentry();
     test_concurrent_reports();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

@@ -6,16 +6,7 @@
 
 #include "pit.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (cond)                                                                                 \
-            passed++;                                                                             \
-        else {                                                                                    \
-            failed++;                                                                             \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                \
-        }                                                                                         \
-    } while (0)
+#include "check.h"
 
 #define NS_PER_S 1000000000ull
 #define T0 (1000 * NS_PER_S)
@@ -538,6 +529,5 @@ int main(void)
     test_hostile();
     test_callback_without_lock();
     test_long_uptime();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

@@ -6,16 +6,7 @@
 
 #include "pmtimer.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (cond)                                                                                 \
-            passed++;                                                                             \
-        else {                                                                                    \
-            failed++;                                                                             \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                \
-        }                                                                                         \
-    } while (0)
+#include "check.h"
 
 #define NS_PER_S 1000000000ull
 static uint64_t clock_ns;
@@ -186,6 +177,5 @@ int main(void)
     test_ext32();
     test_monotonic();
     test_port_accesses();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

@@ -16,16 +16,7 @@
 #include "vsock.h"
 #include "vsock_proto.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (cond)                                                                                 \
-            passed++;                                                                             \
-        else {                                                                                    \
-            failed++;                                                                             \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                \
-        }                                                                                         \
-    } while (0)
+#include "check.h"
 
 #define RAM_SIZE (1u << 20)
 static uint8_t *ram;
@@ -466,6 +457,5 @@ int main(void)
     test_parse_connect();
     test_device();
     free(ram);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

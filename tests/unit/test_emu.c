@@ -10,29 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                        \
-        }                                                                                          \
-    } while (0)
-
-#define CHECK_EQ(a, b)                                                                             \
-    do {                                                                                           \
-        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                           \
-        if (a_ == b_) {                                                                            \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("%s:%d: %s == %s failed: 0x%" PRIx64 " != 0x%" PRIx64 "\n", __FILE__, __LINE__, \
-                   #a, #b, a_, b_);                                                                \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 /* WHV_EMULATOR_STATUS bits */
 #define ST_OK 0x001u
@@ -1186,6 +1164,5 @@ int main(void)
     test_callback_failures();
     test_bad_arguments();
     CHECK_EQ(WHvEmulatorDestroyEmulator(emu), S_OK);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

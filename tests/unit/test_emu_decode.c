@@ -10,29 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                        \
-        }                                                                                          \
-    } while (0)
-
-#define CHECK_EQ(a, b)                                                                             \
-    do {                                                                                           \
-        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                           \
-        if (a_ == b_) {                                                                            \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("%s:%d: %s == %s failed: 0x%" PRIx64 " != 0x%" PRIx64 "\n", __FILE__, __LINE__, \
-                   #a, #b, a_, b_);                                                                \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 /* Decodes from a heap copy of exactly n bytes, so AddressSanitizer catches any over-read. */
 static int dec_n(enum emu_mode mode, const uint8_t *bytes, size_t n, struct emu_insn *in)
@@ -541,6 +519,5 @@ int main(void)
 #if defined(__x86_64__)
     test_alu_against_host();
 #endif
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

@@ -4,16 +4,7 @@
 
 #include "../../include/compat/windows.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            passed++;                                                                              \
-        else {                                                                                     \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                 \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 int main(void)
 {
@@ -53,6 +44,5 @@ int main(void)
     CHECK(!CloseHandle(a));
     CHECK(!SetEvent(a));
     CHECK(WaitForSingleObject(a, 0) == WAIT_FAILED);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

@@ -8,27 +8,7 @@
 
 #include <openwhp/hvsocket.h>
 
-static int passed, failed;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            passed++;                                                                              \
-        else {                                                                                     \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                 \
-        }                                                                                          \
-    } while (0)
-#define CHECK_EQ(a, b)                                                                             \
-    do {                                                                                           \
-        unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);             \
-        if (a_ == b_)                                                                              \
-            passed++;                                                                              \
-        else {                                                                                     \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s == %s (0x%llx != 0x%llx)\n", __FILE__, __LINE__, #a, #b, a_,   \
-                   b_);                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 /* Static initializers must compile from the _INIT macros. */
 static const GUID g_parent_static = HV_GUID_PARENT_INIT;
@@ -308,6 +288,5 @@ int main(void)
     test_vsock();
     test_parse_bad();
     test_roundtrip();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

@@ -5,16 +5,7 @@
 
 #include "../../whpvm/cli.c"
 
-static int passed, failed;
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (cond)                                                                                 \
-            passed++;                                                                             \
-        else {                                                                                    \
-            failed++;                                                                             \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                \
-        }                                                                                         \
-    } while (0)
+#include "check.h"
 
 static int parse(struct cli_options *o, char *err, const char *line)
 {
@@ -52,6 +43,5 @@ int main(void)
     CHECK(parse(&o, err, "-frobnicate") < 0 && strstr(err, "unknown option"));
     CHECK(parse(&o, err, "-append x") < 0);
     CHECK(parse(&o, err, "-kernel k -initrd a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q") < 0);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

@@ -8,16 +8,7 @@
 
 #include "../../whpvm/loader.c"
 
-static int passed, failed;
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (cond)                                                                                 \
-            passed++;                                                                             \
-        else {                                                                                    \
-            failed++;                                                                             \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                \
-        }                                                                                         \
-    } while (0)
+#include "check.h"
 
 #define RAM_SIZE (8u << 20)
 #define KBASE 0x100000u
@@ -635,6 +626,5 @@ int main(void)
     test_fuzz();
     free(ram);
     free(snapshot);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

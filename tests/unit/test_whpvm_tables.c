@@ -8,16 +8,7 @@
 
 #include "../../whpvm/tables.c"
 
-static int passed, failed;
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (cond)                                                                                 \
-            passed++;                                                                             \
-        else {                                                                                    \
-            failed++;                                                                             \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                \
-        }                                                                                         \
-    } while (0)
+#include "check.h"
 
 #define RAM_SIZE (2u << 20)
 static uint8_t *ram;
@@ -330,6 +321,5 @@ int main(void)
     }
     test_errors();
     free(ram);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }
