@@ -100,6 +100,17 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
     __atomic_store_n(&q->used[1], q->used_idx, __ATOMIC_RELEASE);
 }
 
+void virtq_want_notify(struct virtq *q, bool want)
+{
+    uint16_t flags = __atomic_load_n(&q->used[0], __ATOMIC_RELAXED);
+    uint16_t next = want ? flags & ~VIRTQ_USED_F_NO_NOTIFY : flags | VIRTQ_USED_F_NO_NOTIFY;
+    if (next == flags)
+        return;
+    __atomic_store_n(&q->used[0], next, __ATOMIC_RELAXED);
+    /* The flag must be visible before we look at the avail index again (virtio 2.7.10). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 bool virtq_should_interrupt(const struct virtq *q)
 {
     /* The used index must be visible before we read the driver's flags (virtio 2.7.10). */

@@ -18,6 +18,7 @@
 #define VIRTQ_DESC_F_WRITE 2
 #define VIRTQ_DESC_F_INDIRECT 4
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+#define VIRTQ_USED_F_NO_NOTIFY 1
 
 /* Guest RAM as the device sees it: the host address of [gpa, gpa+len), or NULL when any of it
  * is not RAM. Provided by the VMM; must be callable from any thread. */
@@ -68,6 +69,9 @@ static inline void virtq_unpop(struct virtq *q) { q->last_avail--; }
 bool virtq_has_avail(const struct virtq *q);
 /* Returns chain `head` with `len` bytes written into it. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/* Asks the driver for notifications (want) or tells it to skip them (NO_NOTIFY). After asking,
+ * check for available chains again: the driver may have added some before it saw the flag. */
+void virtq_want_notify(struct virtq *q, bool want);
 /* After pushes: whether the driver wants an interrupt (it did not set NO_INTERRUPT). */
 bool virtq_should_interrupt(const struct virtq *q);
 

@@ -63,7 +63,7 @@ struct vsock {
     uint32_t next_host_port;
     struct vsock_hdr ctrl[CTRL_MAX]; /* FIFO of control packets for the guest */
     unsigned ctrl_head, ctrl_count;
-    bool raise; /* used buffers pushed since the last interrupt */
+    bool raise_rx, raise_tx; /* used buffers pushed (per queue) since the last interrupt */
     struct vsock_stats stats;
 };
 
@@ -443,7 +443,7 @@ static bool process_tx(struct vsock *dev)
             break;
         guest_packet(dev, &ch);
         virtq_push(q, ch.head, 0);
-        dev->raise = true;
+        dev->raise_tx = true;
     }
     return true;
 }
@@ -536,11 +536,19 @@ static bool process_rx(struct vsock *dev)
                 return true;
         }
         int r = virtq_pop(q, &dev->mmio.mem, &ch);
-        if (r <= 0)
-            return r == 0;
+        if (r == 0) {
+            /* Out of receive buffers with work waiting: have the driver notify its refill. */
+            virtq_want_notify(q, true);
+            if (!virtq_has_avail(q))
+                return true;
+            continue;
+        }
+        if (r < 0)
+            return false;
+        virtq_want_notify(q, false); /* buffers in hand: refills need not wake us */
         if (ch.write_len <= sizeof(struct vsock_hdr)) {
             virtq_push(q, ch.head, 0); /* no room for data: give it back empty */
-            dev->raise = true;
+            dev->raise_rx = true;
             continue;
         }
         uint32_t used = 0;
@@ -558,7 +566,7 @@ static bool process_rx(struct vsock *dev)
         }
         virtq_push(q, ch.head, used);
         dev->stats.rx_packets++;
-        dev->raise = true;
+        dev->raise_rx = true;
     }
 }
 
@@ -712,11 +720,13 @@ static void service(struct vsock *dev)
     if (!ok)
         virtio_mmio_fail(&dev->mmio);
     reap_dead(dev);
-    if (dev->raise || !ok) {
-        struct virtq *rx = &dev->mmio.queues[VSOCK_QUEUE_RX], *tx = &dev->mmio.queues[VSOCK_QUEUE_TX];
-        dev->raise = false;
+    if (dev->raise_rx || dev->raise_tx || !ok) {
+        /* One interrupt for the batch, if a queue that got used buffers wants one. */
+        bool want = !ok || (dev->raise_rx && virtq_should_interrupt(&dev->mmio.queues[VSOCK_QUEUE_RX])) ||
+                    (dev->raise_tx && virtq_should_interrupt(&dev->mmio.queues[VSOCK_QUEUE_TX]));
+        dev->raise_rx = dev->raise_tx = false;
         dev->mmio.int_status |= VIRTIO_INT_USED_RING;
-        if (!ok || (rx->enabled && virtq_should_interrupt(rx)) || (tx->enabled && virtq_should_interrupt(tx))) {
+        if (want) {
             OpenWhpSetEvent(dev->cfg.interrupt_event);
             dev->stats.interrupts++;
         }

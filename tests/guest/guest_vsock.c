@@ -16,6 +16,7 @@
 GUEST_INLINE uint64_t gva2gpa(const void *p) { return (uint64_t)(uintptr_t)p - GUEST_DIRECT_MAP; }
 GUEST_INLINE void *gpa2gva(uint64_t gpa) { return (void *)(uintptr_t)(GUEST_DIRECT_MAP + gpa); }
 GUEST_INLINE void barrier(void) { __asm__ volatile("" ::: "memory"); }
+GUEST_INLINE void full_barrier(void) { __asm__ volatile("lock; orl $0, (%%rsp)" ::: "memory", "cc"); }
 
 /* Word-at-a-time copy and fill: no libc in the guest, and no string instructions (the nested
  * host may run them in its emulator). The words may alias anything (structs with pointers):
@@ -340,7 +341,10 @@ GUEST_CODE int gvs_poll(struct gvs *vs)
         }
     }
     if (reposted) {
-        notify(vs, VSOCK_QUEUE_RX);
+        /* The device asks for refill notifications only when it ran out (NO_NOTIFY otherwise). */
+        full_barrier();
+        if (!(vs->rx.used[0] & VIRTQ_USED_F_NO_NOTIFY))
+            notify(vs, VSOCK_QUEUE_RX);
         progress = 1;
     }
     return progress;
@@ -349,9 +353,16 @@ GUEST_CODE int gvs_poll(struct gvs *vs)
 GUEST_CODE void gvs_wait(struct gvs *vs)
 {
     guest_cli();
+    /* Transmit completions interrupt only a guest that waits for a slot; otherwise the slots are
+     * taken back whenever it polls anyway (virtio's NO_INTERRUPT; the device reads the flag after
+     * it publishes used buffers, and we publish the flag before we look at them). */
+    vs->tx.avail[0] = vs->tx_nfree ? VIRTQ_AVAIL_F_NO_INTERRUPT : 0;
+    full_barrier();
     if (!gvs_poll(vs)) {
         vs->waits++;
+        uint64_t t0 = guest_rdtsc();
         guest_sti_hlt(); /* the device's interrupt (or any other) ends the wait */
+        vs->halted_tsc += guest_rdtsc() - t0;
         vs->irqs++;
     }
     guest_sti();

@@ -79,6 +79,7 @@ struct gvs {
     uint32_t npending;
     uint32_t next_port;
     uint64_t irqs, rx_packets, tx_packets, waits;
+    uint64_t halted_tsc; /* TSC ticks spent in gvs_wait's hlt: the rest of the time the VP works */
 };
 
 /* Bytes of guest RAM the driver needs (struct, rings, buffers, connection rings). */
