@@ -115,6 +115,10 @@ static void test_virtq_chains(void)
     virtq_push(&q, c.head, 42);
     CHECK(used_idx() == 1 && used_ring()[0] == 3 && used_ring()[1] == 42);
     CHECK(virtq_should_interrupt(&q));
+    virtq_want_notify(&q, false);
+    CHECK(((uint16_t *)(ram + USED))[0] == VIRTQ_USED_F_NO_NOTIFY);
+    virtq_want_notify(&q, true);
+    CHECK(((uint16_t *)(ram + USED))[0] == 0);
     avail()[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
     CHECK(!virtq_should_interrupt(&q));
 
