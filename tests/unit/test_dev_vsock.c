@@ -424,8 +424,8 @@ static void test_device(void)
     driver_send(3, &h, sizeof(h));
     driver_send(4, &h, 10);
     usleep(50000);
-    CHECK(((uint16_t *)(ram + RX_USED))[1] == 3);
-    CHECK(((uint16_t *)(ram + TX_USED))[1] == 5); /* every TX buffer came back */
+    CHECK(__atomic_load_n(&((uint16_t *)(ram + RX_USED))[1], __ATOMIC_ACQUIRE) == 3);
+    CHECK(__atomic_load_n(&((uint16_t *)(ram + TX_USED))[1], __ATOMIC_ACQUIRE) == 5); /* all TX buffers back */
 
     /* A malformed TX ring stops the device: NEEDS_RESET, nothing more is taken. */
     uint16_t *ta = (uint16_t *)(ram + TX_AVAIL);
