@@ -60,6 +60,7 @@ struct vsock {
     pthread_t worker;
     struct conn *buckets[CONN_BUCKETS];
     struct conn *conns; /* circular list head (the next connection to serve), or NULL */
+    unsigned nconns, max_conns;
     uint32_t next_host_port;
     struct vsock_hdr ctrl[CTRL_MAX]; /* FIFO of control packets for the guest */
     unsigned ctrl_head, ctrl_count;
@@ -94,6 +95,7 @@ static void conn_link(struct vsock *dev, struct conn *c)
         dev->conns->prev = c;
     }
     dev->stats.connections++;
+    dev->nconns++;
 }
 
 static void conn_hash(struct vsock *dev, struct conn *c)
@@ -114,6 +116,10 @@ static void conn_unhash(struct vsock *dev, struct conn *c)
 
 static struct conn *conn_new(struct vsock *dev, int fd, enum conn_state state)
 {
+    if (dev->nconns >= dev->max_conns) {
+        dev->stats.refused_over_limit++;
+        return NULL;
+    }
     struct conn *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
@@ -146,6 +152,7 @@ static void conn_free(struct vsock *dev, struct conn *c)
     close(c->fd);
     free(c->buf);
     free(c);
+    dev->nconns--;
 }
 
 /* ---- packets to the guest ---- */
@@ -325,6 +332,11 @@ static void guest_connect(struct vsock *dev, const struct vsock_hdr *h)
 {
     const char *prefixes[2] = {dev->socket_path, dev->fallback_prefix};
     int fd = -1;
+    if (dev->nconns >= dev->max_conns) {
+        dev->stats.refused_over_limit++; /* checked first: the listener must not see it */
+        ctrl_rst_reply(dev, h);
+        return;
+    }
     for (int i = 0; i < 4 && fd < 0; i++)
         if (prefixes[i / 2])
             fd = connect_listener(dev, prefixes[i / 2], i % 2 == 1, h);
@@ -842,6 +854,7 @@ struct vsock *vsock_create(const struct vsock_config *cfg)
     dev->cfg = *cfg;
     dev->config.guest_cid = cfg->guest_cid;
     dev->next_host_port = FIRST_HOST_PORT;
+    dev->max_conns = cfg->max_connections ? cfg->max_connections : VSOCK_DEFAULT_MAX_CONNECTIONS;
     dev->listen_fd = dev->epoll_fd = dev->stop_fd = -1;
     virtio_mmio_init(&dev->mmio, VIRTIO_ID_VSOCK, 1ull << VIRTIO_VSOCK_F_STREAM, VSOCK_NR_QUEUES,
                      &dev->config, sizeof(dev->config), &cfg->mem);

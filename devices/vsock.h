@@ -24,6 +24,9 @@
 
 /* Receive buffer the device grants each connection (its credit to the guest). */
 #define VSOCK_BUF_ALLOC (256u * 1024)
+/* A guest (or local programs) cannot hold more connections than this: each costs a host fd and
+ * up to VSOCK_BUF_ALLOC of buffer. Beyond it, requests are reset. */
+#define VSOCK_DEFAULT_MAX_CONNECTIONS 1024
 
 struct vsock_config {
     uint64_t guest_cid;      /* >= 3 */
@@ -33,6 +36,7 @@ struct vsock_config {
      * "\0<socket_path>_<P>", then the same two for <fallback_prefix>_<P> (NULL: none). A VMM
      * using the HvSocket rendezvous passes the wildcard listener's prefix here. */
     const char *fallback_prefix;
+    unsigned max_connections; /* open connections at most (0: VSOCK_DEFAULT_MAX_CONNECTIONS) */
     HANDLE notify_event;     /* signaled when the driver notifies a queue */
     HANDLE interrupt_event;  /* the device signals it to raise its interrupt */
     struct virtq_mem mem;
@@ -42,6 +46,7 @@ struct vsock_stats {
     uint64_t tx_packets, rx_packets; /* driver -> device, device -> driver */
     uint64_t tx_bytes, rx_bytes;     /* payload */
     uint64_t interrupts, notifies, buffered_bytes, connections;
+    uint64_t refused_over_limit; /* requests reset because max_connections were open */
 };
 
 struct vsock;

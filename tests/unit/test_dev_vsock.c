@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <openwhp/hvsocket.h>
@@ -378,7 +380,7 @@ static struct vsock_hdr guest_hdr(uint16_t op, uint32_t src, uint32_t dst)
 
 static void test_device(void)
 {
-    char dir[] = "/tmp/openwhp-unit-vsock-XXXXXX", path[128];
+    char dir[] = "/tmp/openwhp-unit-vsock-XXXXXX", path[64];
     if (!mkdtemp(dir)) {
         CHECK(!"mkdtemp");
         return;
@@ -386,8 +388,8 @@ static void test_device(void)
     snprintf(path, sizeof(path), "%s/vm", dir);
     notify_ev = OpenWhpCreateEvent(FALSE, FALSE);
     irq_ev = OpenWhpCreateEvent(FALSE, FALSE);
-    struct vsock_config cfg = {.guest_cid = 3, .socket_path = path, .notify_event = notify_ev,
-                               .interrupt_event = irq_ev, .mem = mem};
+    struct vsock_config cfg = {.guest_cid = 3, .socket_path = path, .max_connections = 2,
+                               .notify_event = notify_ev, .interrupt_event = irq_ev, .mem = mem};
     struct vsock_config bad = cfg;
     bad.guest_cid = 2;
     CHECK(!vsock_create(&bad));
@@ -441,9 +443,26 @@ static void test_device(void)
     driver_send(0, &h, sizeof(h));
     CHECK(wait_rx(1) && rx_hdr(0).op == VSOCK_OP_RST);
 
+    /* Connections up to the limit (2 here) are accepted, the next one is reset. */
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_80", path);
+    const char *lpath = sa.sun_path;
+    int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 8) == 0);
+    for (unsigned i = 0; i < 3; i++) {
+        h = guest_hdr(VSOCK_OP_REQUEST, 2000 + i, 80);
+        driver_send(1 + i, &h, sizeof(h));
+        CHECK(wait_rx((uint16_t)(2 + i)));
+        r = rx_hdr(1 + i);
+        CHECK(r.op == (i < 2 ? VSOCK_OP_RESPONSE : VSOCK_OP_RST) && r.dst_port == 2000 + i);
+    }
+    close(lfd);
+    unlink(lpath);
+
     struct vsock_stats st;
     vsock_get_stats(dev, &st);
     CHECK(st.tx_packets >= 4 && st.rx_packets >= 4 && st.interrupts >= 1);
+    CHECK(st.refused_over_limit == 1 && st.connections == 2);
     vsock_destroy(dev);
     CHECK(access(path, F_OK) != 0); /* the hybrid socket is gone */
     OpenWhpCloseEvent(notify_ev);
