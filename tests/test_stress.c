@@ -84,7 +84,8 @@ static struct stress {
     volatile uint32_t *irq[NR_RUN_VPS][256]; /* irq_count[vp][vector] */
     volatile uint32_t *syn_messages, *syn_events, *syn_trig_events;
     /* what each thread sent (written by it, read after the join) */
-    unsigned long sent_irq[NR_SENDERS], sent_trig[NR_TRIGGERS], trig_updates, trig_recreates;
+    unsigned long sent_irq[NR_SENDERS], sent_trig[NR_TRIGGERS], trig_updates[NR_TRIGGERS],
+        trig_recreates[NR_TRIGGERS];
     unsigned long sent_msg, sent_evt, sent_syntrig, port_cycles, doorbell_cycles, state_gets, state_busy,
         state_sets;
 } st;
@@ -158,12 +159,12 @@ static void *trigger_main(void *opaque)
             ev = NULL;
             if (SUCCEEDED(hr))
                 hr = WHvCreateTrigger(st.vm->partition, &t, &th, &ev);
-            st.trig_recreates++;
+            st.trig_recreates[i]++;
         } else if (n % 16 == 0) {
             vp = (vp + 1) % NR_RUN_VPS;
             t = interrupt_trigger(vp, vector);
             hr = WHvUpdateTriggerParameters(st.vm->partition, &t, th);
-            st.trig_updates++;
+            st.trig_updates[i]++;
         }
     }
     if (FAILED(hr))
@@ -462,7 +463,8 @@ static void test_stress_all_paths_exactly_once(void)
            "%lu SynicEvent trigger signals, %lu messages, %lu SynIC events: %lu deliveries, each counted once\n",
            seconds, total - (st.sent_trig[0] + st.sent_trig[1] + st.sent_msg + st.sent_evt + st.sent_syntrig),
            st.sent_irq[0], st.sent_irq[1], st.sent_irq[2], st.sent_irq[3], st.sent_trig[0], st.sent_trig[1],
-           st.trig_updates, st.trig_recreates, st.sent_syntrig, st.sent_msg, st.sent_evt, total);
+           st.trig_updates[0] + st.trig_updates[1],
+           st.trig_recreates[0] + st.trig_recreates[1], st.sent_syntrig, st.sent_msg, st.sent_evt, total);
     printf("  meanwhile: %lu port and %lu doorbell create/delete cycles, %lu LAPIC state reads (%lu refused "
            "while running), %lu state writes; runs: vp0 %lu, vp1 %lu\n",
            st.port_cycles, st.doorbell_cycles, st.state_gets, st.state_busy, st.state_sets, st.vps[0].runs,
