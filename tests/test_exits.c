@@ -210,7 +210,12 @@ GUEST_CODE static void guest_triple_fault(void)
     struct __attribute__((packed)) {
         uint16_t limit;
         uint64_t base;
-    } idtr = {0, 0};
+    } idtr;
+
+    /* Field by field: an initialiser would be a memset call at -O0 (clang), which the guest
+     * cannot run. */
+    idtr.limit = 0;
+    idtr.base = 0;
 
     GUEST_SYNC(1);
     __asm__ volatile("lidt %0\n\tud2" ::"m"(idtr) : "memory");

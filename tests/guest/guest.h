@@ -60,10 +60,20 @@ struct guest_ucall_record {
 void guest_ucall(uint64_t type, const char *file, uint64_t line, const char *text, uint64_t nargs,
                  const uint64_t *args);
 
-#define GUEST_NARGS_(...) (sizeof((uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t))
+/* The values are stored one by one, left to right (comma operators: sequenced), into an
+ * uninitialised array: an initialiser list would leave the order unspecified, and clang at -O0
+ * turns a constant one into a call of the host's memcpy, which the guest cannot run. */
+#define GUEST_NARGS_(...) (sizeof((uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t)) /* not evaluated */
+#define GUEST_STORE6_(v, a, b, c, d, e, f, ...)                                                    \
+    ((v)[0] = (uint64_t)(a), (v)[1] = (uint64_t)(b), (v)[2] = (uint64_t)(c),                        \
+     (v)[3] = (uint64_t)(d), (v)[4] = (uint64_t)(e), (v)[5] = (uint64_t)(f))
 #define GUEST_UCALL_(type, text, ...)                                                              \
-    guest_ucall((type), __FILE__, __LINE__, (text), GUEST_NARGS_(__VA_ARGS__),                     \
-                (const uint64_t[]){__VA_ARGS__})
+    do {                                                                                           \
+        uint64_t guest_v_[GUEST_UCALL_MAX_ARGS];                                                   \
+        GUEST_STORE6_(guest_v_, __VA_ARGS__, 0, 0, 0, 0, 0, 0);                                    \
+        guest_ucall((type), __FILE__, __LINE__, (text), GUEST_NARGS_(__VA_ARGS__), guest_v_);      \
+    } while (0)
+#define GUEST_UCALL0_(type, text) guest_ucall((type), __FILE__, __LINE__, (text), 0, (const uint64_t *)0)
 
 /* GUEST_SYNC(v, ...): 1 to 6 integer values for the host (arguments are converted to uint64_t). */
 #define GUEST_SYNC(...) GUEST_UCALL_(UCALL_SYNC, (const char *)0, __VA_ARGS__)
@@ -72,7 +82,7 @@ void guest_ucall(uint64_t type, const char *file, uint64_t line, const char *tex
 #define GUEST_PRINTF(fmt, ...) GUEST_UCALL_(UCALL_PRINT, (fmt), 0, ##__VA_ARGS__)
 #define GUEST_DONE()                                                                               \
     do {                                                                                           \
-        guest_ucall(UCALL_DONE, __FILE__, __LINE__, (const char *)0, 0, (const uint64_t *)0);      \
+        GUEST_UCALL0_(UCALL_DONE, (const char *)0);                                                \
         guest_halt_forever();                                                                      \
     } while (0)
 #define GUEST_FAIL(msg, ...)                                                                       \
@@ -83,7 +93,7 @@ void guest_ucall(uint64_t type, const char *file, uint64_t line, const char *tex
 #define GUEST_ASSERT(cond)                                                                         \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            guest_ucall(UCALL_ASSERT, __FILE__, __LINE__, #cond, 0, (const uint64_t *)0);          \
+            GUEST_UCALL0_(UCALL_ASSERT, #cond);                                                    \
             guest_halt_forever();                                                                  \
         }                                                                                          \
     } while (0)
@@ -128,7 +138,9 @@ GUEST_INLINE uint64_t guest_rdmsr(uint32_t msr)
 }
 GUEST_INLINE void guest_wrmsr(uint32_t msr, uint64_t v)
 {
-    __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+    /* 64-bit operands: with a 32-bit one the upper half of RAX is left undefined (clang -O0 leaves
+     * v there), and a WRMSR exit reports the whole register. */
+    __asm__ volatile("wrmsr" ::"c"(msr), "a"(v & 0xFFFFFFFFu), "d"(v >> 32) : "memory");
 }
 GUEST_INLINE void guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *a, uint32_t *b, uint32_t *c,
                               uint32_t *d)
@@ -351,6 +363,12 @@ struct guest_test {
  * (GUEST_TEST_TIMEOUT seconds, default 30), and prints one line per test and "N passed, M
  * failed". Exits 77 (SKIP) when /dev/kvm cannot be opened or no hypervisor is present. */
 int guest_test_main(int argc, char **argv, const struct guest_test *tests, size_t count);
+
+/* Registers fn(arg) to run when the current test ends, passed or failed, before the VMs it left
+ * are destroyed (outside a test: at exit); cleanups run last first, and registering the same
+ * fn and arg again does nothing. For threads a test starts: they must be joined even when a host
+ * assertion leaves the test early. Main thread only. */
+void guest_test_defer(void (*fn)(void *), void *arg);
 
 /* Fails the current test (prints the location and message, then leaves the test function). */
 void guest_test_fail(const char *file, int line, const char *fmt, ...)

@@ -217,20 +217,22 @@ static inline struct guest_vm *irq_vm_create(WHV_X64_LOCAL_APIC_EMULATION_MODE m
 
 /* ---- Runs with a watchdog ---- */
 
+/* One watchdog thread, started by the first run and joined when the test ends (guest_test_defer). */
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    bool started, armed, fired;
+    bool started, armed, fired, quit;
+    pthread_t thread;
     WHV_PARTITION_HANDLE partition;
     uint32_t vp;
     struct timespec deadline;
-} watchdog = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, false, NULL, 0, {0, 0}};
+} watchdog = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, false, false, 0, NULL, 0, {0, 0}};
 
 static void *watchdog_main(void *opaque)
 {
     (void)opaque;
     pthread_mutex_lock(&watchdog.lock);
-    for (;;) {
+    while (!watchdog.quit) {
         if (!watchdog.armed) {
             pthread_cond_wait(&watchdog.cond, &watchdog.lock);
             continue;
@@ -241,7 +243,22 @@ static void *watchdog_main(void *opaque)
             watchdog.armed = false;
         }
     }
+    pthread_mutex_unlock(&watchdog.lock);
     return NULL;
+}
+
+static void watchdog_stop(void *opaque)
+{
+    (void)opaque;
+    pthread_mutex_lock(&watchdog.lock);
+    bool started = watchdog.started;
+    watchdog.quit = true;
+    watchdog.armed = false;
+    pthread_cond_signal(&watchdog.cond);
+    pthread_mutex_unlock(&watchdog.lock);
+    if (started)
+        pthread_join(watchdog.thread, NULL);
+    watchdog.started = watchdog.quit = false;
 }
 
 static inline void deadline_in(struct timespec *ts, unsigned ms)
@@ -265,10 +282,12 @@ static inline void irq_run_once(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXI
 
     pthread_mutex_lock(&watchdog.lock);
     if (!watchdog.started) {
-        pthread_t t;
-        TEST_ASSERT(pthread_create(&t, NULL, watchdog_main, NULL) == 0);
-        pthread_detach(t);
+        if (pthread_create(&watchdog.thread, NULL, watchdog_main, NULL) != 0) {
+            pthread_mutex_unlock(&watchdog.lock);
+            TEST_FAIL("cannot start the watchdog thread");
+        }
         watchdog.started = true;
+        guest_test_defer(watchdog_stop, NULL);
     }
     watchdog.partition = vm->partition;
     watchdog.vp = vp;
@@ -371,6 +390,7 @@ static inline void irq_round_end(struct guest_vm *vm, uint32_t nr, guest_exit_fn
 
 struct vp_async {
     struct guest_vm *vm;
+    WHV_PARTITION_HANDLE partition; /* stays usable (E_HANDLE at worst) after vm is freed */
     uint32_t vp;
     pthread_t thread;
     bool joined;
@@ -382,18 +402,25 @@ struct vp_async {
 static void *vp_async_main(void *opaque)
 {
     struct vp_async *r = opaque;
-    r->hr = WHvRunVirtualProcessor(r->vm->partition, r->vp, &r->exit, sizeof(r->exit));
+    r->hr = WHvRunVirtualProcessor(r->partition, r->vp, &r->exit, sizeof(r->exit));
     atomic_store(&r->done, 1);
     return NULL;
 }
 
-/* r must be static: the thread outlives a test that fails. */
+static void vp_async_cleanup(void *opaque);
+
+/* r must be static: a test that fails leaves before joining; the test's end (guest_test_defer)
+ * cancels and joins the run then. */
 static inline void vp_async_start(struct vp_async *r, struct guest_vm *vm, uint32_t vp)
 {
     memset(r, 0, sizeof(*r));
     r->vm = vm;
+    r->partition = vm->partition;
     r->vp = vp;
+    r->joined = true; /* until the thread exists */
     TEST_ASSERT(pthread_create(&r->thread, NULL, vp_async_main, r) == 0);
+    r->joined = false;
+    guest_test_defer(vp_async_cleanup, r);
 }
 
 /* Waits up to ms for the run to return. */
@@ -412,9 +439,14 @@ static inline void vp_async_stop(struct vp_async *r)
     if (r->joined)
         return;
     if (!atomic_load(&r->done))
-        WHvCancelRunVirtualProcessor(r->vm->partition, r->vp, 0);
+        WHvCancelRunVirtualProcessor(r->partition, r->vp, 0);
     pthread_join(r->thread, NULL);
     r->joined = true;
+}
+
+static void vp_async_cleanup(void *opaque)
+{
+    vp_async_stop(opaque);
 }
 
 #endif /* OPENWHP_TESTS_GUEST_APIC_H */

@@ -49,7 +49,7 @@ GUEST_CODE void guest_install_handler(uint8_t vector, guest_handler_fn fn)
 /* Reached when a VP's entry function returns (its return address points at guest_return_trap). */
 GUEST_CODE __attribute__((used, visibility("hidden"))) void guest_entry_returned(void)
 {
-    guest_ucall(UCALL_DONE, __FILE__, __LINE__, (const char *)0, 0, (const uint64_t *)0);
+    GUEST_UCALL0_(UCALL_DONE, (const char *)0);
     guest_halt_forever();
 }
 
@@ -73,8 +73,7 @@ GUEST_CODE __attribute__((used, visibility("hidden"))) void guest_idt_dispatch(s
         return;
     }
 
-    uint64_t args[4] = {f->vector, f->rip, f->error_code, guest_read_cr2()};
-    guest_ucall(UCALL_UNHANDLED, __FILE__, __LINE__, (const char *)0, 4, args);
+    GUEST_UCALL_(UCALL_UNHANDLED, (const char *)0, f->vector, f->rip, f->error_code, guest_read_cr2());
     guest_halt_forever();
 }
 

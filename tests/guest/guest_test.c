@@ -20,6 +20,44 @@ static jmp_buf *current_jmp;
 static pthread_t main_thread;
 static char timeout_msg[256];
 
+/* Cleanups of the running test (or, outside a test, of the process), run last first. Only the
+ * main thread registers and runs them. */
+#define MAX_DEFERRED 32
+struct deferred {
+    void (*fn)(void *);
+    void *arg;
+};
+static struct deferred test_deferred[MAX_DEFERRED], exit_deferred[MAX_DEFERRED];
+static unsigned n_test_deferred, n_exit_deferred;
+static bool in_test;
+
+static void run_deferred(struct deferred *list, unsigned *n)
+{
+    while (*n > 0) {
+        struct deferred d = list[--*n];
+        d.fn(d.arg);
+    }
+}
+
+static void run_exit_deferred(void)
+{
+    run_deferred(exit_deferred, &n_exit_deferred);
+}
+
+void guest_test_defer(void (*fn)(void *), void *arg)
+{
+    struct deferred *list = in_test ? test_deferred : exit_deferred;
+    unsigned *n = in_test ? &n_test_deferred : &n_exit_deferred;
+    for (unsigned i = 0; i < *n; i++)
+        if (list[i].fn == fn && list[i].arg == arg)
+            return;
+    if (!in_test && n_exit_deferred == 0 && atexit(run_exit_deferred) != 0)
+        abort();
+    if (*n == MAX_DEFERRED)
+        abort(); /* a harness bug: every user registers a fixed number of cleanups */
+    list[(*n)++] = (struct deferred){fn, arg};
+}
+
 static void on_alarm(int sig)
 {
     ssize_t r;
@@ -118,14 +156,18 @@ static int run_one(const struct guest_test *t, unsigned timeout)
 
     snprintf(timeout_msg, sizeof(timeout_msg), "TIMEOUT: %s did not finish within %u s\n", t->name, timeout);
     current_jmp = &jb;
+    in_test = true;
     alarm(timeout);
     result = setjmp(jb);
     if (result == 0) {
         t->fn();
         result = RESULT_PASS;
     }
-    alarm(0);
+    /* Still under the alarm: a cleanup that hangs (a thread that never returns) is a timeout. */
     current_jmp = NULL;
+    run_deferred(test_deferred, &n_test_deferred);
+    in_test = false;
+    alarm(0);
     guest_vm_destroy_all();
     return result;
 }
