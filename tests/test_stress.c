@@ -371,7 +371,7 @@ static void test_stress_all_paths_exactly_once(void)
     struct guest_vm_config cfg = {.nr_vps = NR_VPS, .apic_mode = WHvX64LocalApicEmulationModeX2Apic,
                                   .pre_setup = stress_pre_setup};
     unsigned seconds = stress_env("STRESS_SECONDS", 3);
-    pthread_t threads[NR_SENDERS + NR_TRIGGERS + 5];
+    static pthread_t threads[NR_SENDERS + NR_TRIGGERS + 5];
     unsigned nthreads = 0;
 
     memset(&st, 0, sizeof(st));
@@ -409,14 +409,14 @@ static void test_stress_all_paths_exactly_once(void)
     stress_sleep_ms(5); /* into sti;hlt */
     st.deadline_ns = stress_now_ns() + (uint64_t)seconds * 1000000000ull;
     for (unsigned i = 0; i < NR_SENDERS; i++)
-        TEST_ASSERT(pthread_create(&threads[nthreads++], NULL, sender_main, (void *)(uintptr_t)i) == 0);
+        stress_spawn(&threads[nthreads++], sender_main, (void *)(uintptr_t)i);
     for (unsigned i = 0; i < NR_TRIGGERS; i++)
-        TEST_ASSERT(pthread_create(&threads[nthreads++], NULL, trigger_main, (void *)(uintptr_t)i) == 0);
+        stress_spawn(&threads[nthreads++], trigger_main, (void *)(uintptr_t)i);
     void *(*const others[])(void *) = {synic_trigger_main, message_main, event_main, churn_main, state_main};
     for (unsigned i = 0; i < sizeof(others) / sizeof(others[0]); i++)
-        TEST_ASSERT(pthread_create(&threads[nthreads++], NULL, others[i], NULL) == 0);
+        stress_spawn(&threads[nthreads++], others[i], NULL);
     for (unsigned i = 0; i < nthreads; i++)
-        pthread_join(threads[i], NULL);
+        stress_join(&threads[i]);
     stress_sleep_ms(10);
     for (uint32_t vp = 0; vp < NR_RUN_VPS; vp++)
         TEST_ASSERT(stress_vp_stop(&st.vps[vp], 3000), "(vp %u did not leave WHvRunVirtualProcessor within 3 s "

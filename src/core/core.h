@@ -120,6 +120,8 @@ struct whp_vp {
     WHV_RUN_VP_EXIT_CONTEXT queued_exit;
     struct kvm_sregs initial_sregs; /* power-on state, for re-creation */
     struct kvm_regs initial_regs;
+    struct kvm_mp_state initial_mp;    /* an AP waits for INIT/SIPI again */
+    struct kvm_lapic_state initial_lapic; /* with a LAPIC mode: no stale IRR/ISR, ID, SVR */
 };
 
 /* ---- partitions (partition.c, property.c) ---- */

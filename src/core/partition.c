@@ -108,6 +108,13 @@ HRESULT vp_acquire(WHV_PARTITION_HANDLE h, uint32_t index, struct whp_partition 
     if (SUCCEEDED(hr) && atomic_flag_test_and_set(&(*vpp)->busy)) {
         part_put(*pp);
         hr = WHV_E_INVALID_VP_STATE; /* another thread runs it: cancel it first */
+    } else if (SUCCEEDED(hr) && !atomic_load(&(*vpp)->exists)) {
+        /* WHvDeleteVirtualProcessor (which holds `busy` while it clears `exists`) ran between
+         * part_get_vp's check and ours: without this second look the deleted VP would run, or be
+         * reset by a re-creation while it runs. */
+        atomic_flag_clear(&(*vpp)->busy);
+        part_put(*pp);
+        hr = WHV_E_VP_DOES_NOT_EXIST;
     }
     return hr;
 }
@@ -284,6 +291,9 @@ HRESULT WINAPI WHvDeletePartition(WHV_PARTITION_HANDLE Partition)
     }
     pthread_mutex_unlock(&table_lock);
 
+    /* The SynicEvent trigger worker holds no reference: it would keep setting flags through the
+     * VPs, the memory map and the VM fd freed below. Stop it first. */
+    events_stop_worker(p);
     for (uint32_t i = 0; p->vps && i < p->processor_count; i++)
         if (p->vps[i])
             vp_destroy(p->vps[i]);

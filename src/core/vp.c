@@ -115,22 +115,32 @@ int vp_create_kvm(struct whp_partition *p, struct whp_vp *vp)
         if (r == 0)
             r = kvm_ioctl(vp->fd, KVM_GET_SREGS, &vp->initial_sregs);
         if (r == 0)
+            r = kvm_ioctl(vp->fd, KVM_GET_MP_STATE, &vp->initial_mp);
+        if (r == 0)
             r = cpuid_build(p, vp);
         if (r == 0 && p->apic_mode != WHvX64LocalApicEmulationModeNone) {
             /* Writing the LAPIC once makes KVM rebuild its APIC map: before that, a physical
              * MSI to this VP is dropped (measured here). */
-            struct kvm_lapic_state lapic;
-            r = kvm_ioctl(vp->fd, KVM_GET_LAPIC, &lapic);
+            r = kvm_ioctl(vp->fd, KVM_GET_LAPIC, &vp->initial_lapic);
             if (r == 0)
-                r = kvm_ioctl(vp->fd, KVM_SET_LAPIC, &lapic);
+                r = kvm_ioctl(vp->fd, KVM_SET_LAPIC, &vp->initial_lapic);
         }
     } else {
+        /* Re-creation after WHvDeleteVirtualProcessor: the vCPU is kept (KVM cannot destroy
+         * one), so everything its guest changed that WHP resets goes back to the power-on
+         * values: registers, APIC base (in the sregs, before the LAPIC page it decides the
+         * format of), the LAPIC (pending interrupts included) and the activity state (an AP
+         * waits for INIT/SIPI again). */
         r = kvm_ioctl(vp->fd, KVM_SET_REGS, &vp->initial_regs);
         if (r == 0)
             r = kvm_ioctl(vp->fd, KVM_SET_SREGS, &vp->initial_sregs);
         struct kvm_vcpu_events ev = {0};
         if (r == 0)
             r = kvm_ioctl(vp->fd, KVM_SET_VCPU_EVENTS, &ev);
+        if (r == 0 && p->apic_mode != WHvX64LocalApicEmulationModeNone)
+            r = kvm_ioctl(vp->fd, KVM_SET_LAPIC, &vp->initial_lapic);
+        if (r == 0)
+            r = kvm_ioctl(vp->fd, KVM_SET_MP_STATE, &vp->initial_mp);
     }
     if (r == 0)
         r = prop_apply_vp(p, vp);

@@ -94,6 +94,45 @@ STRESS_UNUSED static void stress_reset(void)
             TEST_FAIL("%s", stress_error.msg);                                                     \
     } while (0)
 
+/* ---- Worker threads that are joined even when the test fails ---- */
+
+#define STRESS_MAX_THREADS 32
+static struct {
+    pthread_t *threads[STRESS_MAX_THREADS];
+    unsigned n;
+} stress_spawned;
+
+/* At the end of a test (guest_test_defer): threads still unjoined are told to stop (through
+ * stress_failed(), which every worker loop checks) and joined. */
+static void stress_join_leftovers(void *opaque)
+{
+    (void)opaque;
+    if (stress_spawned.n)
+        stress_fail("the test ended while worker threads ran");
+    while (stress_spawned.n)
+        pthread_join(*stress_spawned.threads[--stress_spawned.n], NULL);
+}
+
+STRESS_UNUSED static void stress_spawn(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    TEST_ASSERT(stress_spawned.n < STRESS_MAX_THREADS);
+    TEST_ASSERT(pthread_create(t, NULL, fn, arg) == 0);
+    stress_spawned.threads[stress_spawned.n++] = t;
+    guest_test_defer(stress_join_leftovers, NULL);
+}
+
+STRESS_UNUSED static void stress_join(pthread_t *t)
+{
+    for (unsigned i = 0; i < stress_spawned.n; i++) {
+        if (stress_spawned.threads[i] == t) {
+            pthread_join(*t, NULL);
+            stress_spawned.threads[i] = stress_spawned.threads[--stress_spawned.n];
+            return;
+        }
+    }
+    TEST_FAIL("stress_join of a thread stress_spawn did not start");
+}
+
 /* ---- Live guest counters ---- */
 
 /* The host address of a guest global (same GVA as in the host), for live reads while VPs run.
@@ -195,9 +234,17 @@ struct stress_vp {
     void *opaque;
     bool fail_on_error; /* a failed WHvRunVirtualProcessor is a test failure */
     atomic_int done;
+    bool joined;
     HRESULT last_hr;
     unsigned long runs, canceled;
 };
+
+static bool stress_vp_stop(struct stress_vp *r, unsigned ms);
+
+static void stress_vp_cleanup(void *opaque)
+{
+    stress_vp_stop(opaque, 2000);
+}
 
 static void *stress_vp_main(void *opaque)
 {
@@ -239,6 +286,7 @@ static void *stress_vp_main(void *opaque)
     return NULL;
 }
 
+/* Starts the loop; the test's end stops and joins it if the test did not (guest_test_defer). */
 STRESS_UNUSED static void stress_vp_start(struct stress_vp *r, struct guest_vm *vm, uint32_t vp, atomic_int *stop)
 {
     r->vm = vm;
@@ -248,6 +296,8 @@ STRESS_UNUSED static void stress_vp_start(struct stress_vp *r, struct guest_vm *
     r->runs = r->canceled = 0;
     r->last_hr = S_OK;
     TEST_ASSERT(pthread_create(&r->thread, NULL, stress_vp_main, r) == 0);
+    r->joined = false;
+    guest_test_defer(stress_vp_cleanup, r);
 }
 
 /* Sets *stop, cancels the VP until its loop ends (within ms), joins it. False on a timeout (the
@@ -256,6 +306,8 @@ STRESS_UNUSED static bool stress_vp_stop(struct stress_vp *r, unsigned ms)
 {
     uint64_t end = stress_now_ns() + (uint64_t)ms * 1000000ull;
     bool in_time = true;
+    if (r->joined)
+        return true;
     atomic_store(r->stop, 1);
     while (!atomic_load(&r->done)) {
         WHvCancelRunVirtualProcessor(r->vm->partition, r->vp, 0);
@@ -264,7 +316,24 @@ STRESS_UNUSED static bool stress_vp_stop(struct stress_vp *r, unsigned ms)
         stress_sleep_ms(1);
     }
     pthread_join(r->thread, NULL);
+    r->joined = true;
     return in_time;
+}
+
+/* Waits up to ms for the loop to end by itself (a failed run), then joins it. False on a timeout:
+ * the run is then stopped as stress_vp_stop does. */
+STRESS_UNUSED static bool stress_vp_join(struct stress_vp *r, unsigned ms)
+{
+    uint64_t end = stress_now_ns() + (uint64_t)ms * 1000000ull;
+    while (!atomic_load(&r->done) && stress_now_ns() < end)
+        stress_sleep_ms(1);
+    if (!atomic_load(&r->done)) {
+        stress_vp_stop(r, ms);
+        return false;
+    }
+    pthread_join(r->thread, NULL);
+    r->joined = true;
+    return true;
 }
 
 #endif /* OPENWHP_TESTS_GUEST_STRESS_H */
