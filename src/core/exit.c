@@ -386,8 +386,12 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
 /* ---- MMIO ---- */
 
 /* A store that ends at `end`, writes `len` bytes at the exit's GPA and (where the source is a
- * register or an immediate) wrote `data`: the shortest such decode, or 0. */
-static uint64_t find_store_before(struct whp_vp *vp, uint64_t end, unsigned len, uint64_t data)
+ * register or an immediate) wrote `data`: the shortest such decode, or 0. A store that crosses a
+ * page boundary reaches KVM's exit in fragments (the part in RAM is written by KVM, each MMIO
+ * part exits on its own): a wider store whose first or last `len` bytes are `data` matches too,
+ * and sets *fragment. */
+static uint64_t find_store_before(struct whp_vp *vp, uint64_t end, unsigned len, uint64_t data,
+                                  bool *fragment)
 {
     const struct kvm_regs *r = &vp->run->s.regs.regs;
     const uint64_t *gpr = (const uint64_t *)&r->rax;
@@ -400,15 +404,18 @@ static uint64_t find_store_before(struct whp_vp *vp, uint64_t end, unsigned len,
         struct emu_insn in;
         if (emu_decode(b + avail - n, n, mode, &in) != 0 || in.len != n)
             continue;
-        if (!in.has_mem || !in.mem_dst || in.size != len || in.op == EMU_OP_CMP ||
+        if (!in.has_mem || !in.mem_dst || in.size < len || in.op == EMU_OP_CMP ||
             in.op == EMU_OP_TEST)
             continue;
         if (in.op == EMU_OP_MOV) {
             /* kvm_regs order is rax rbx rcx rdx rsi rdi rsp rbp r8..r15 */
             uint64_t v = in.has_imm ? in.imm : gpr[gpr_order[in.reg]] >> in.reg_shift;
-            if ((v & mask_of(len)) != (data & mask_of(len)))
+            uint64_t tail = in.size > len && in.size <= 8 ? v >> (8 * (in.size - len)) : v;
+            if ((v & mask_of(len)) != (data & mask_of(len)) &&
+                (tail & mask_of(len)) != (data & mask_of(len)))
                 continue;
         }
+        *fragment = in.size > len;
         return end - n;
     }
     return 0;
@@ -425,8 +432,17 @@ static HRESULT mmio_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     if (write) {
         /* KVM's emulator retired the store before exiting: find where it started. */
         uint64_t data = 0;
+        bool fragment = false;
         memcpy(&data, run->mmio.data, run->mmio.len > 8 ? 8 : run->mmio.len);
-        uint64_t back = find_store_before(vp, regs->rip, run->mmio.len, data);
+        uint64_t back = find_store_before(vp, regs->rip, run->mmio.len, data, &fragment);
+        if (back && fragment) {
+            /* The VMM emulates the whole store from this one exit (WHP: one exit per
+             * instruction); KVM's further fragments of it must not reach the VMM as more exits.
+             * Drained before RIP is rewound, so that KVM_RUN does not apply the rewind. */
+            int r = complete_now(vp);
+            if (r < 0)
+                return hr_from_errno(r);
+        }
         if (back) {
             start = back;
             len = regs->rip - back;

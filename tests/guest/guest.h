@@ -239,6 +239,9 @@ struct guest_vm_config {
     /* Called after ProcessorCount (and the APIC mode) are set, before WHvSetupPartition. */
     void (*pre_setup)(WHV_PARTITION_HANDLE partition, void *opaque);
     void *opaque;
+    /* > 0: host memory of this size (page multiple) right before and right after guest RAM,
+     * filled with a position-dependent canary (guest_vm_guard_damage checks it). */
+    uint64_t guard_size;
 };
 
 struct guest_vm {
@@ -249,6 +252,7 @@ struct guest_vm {
     uint64_t pml4_gpa;
     uint64_t gdt_gpa, idt_gpa, tss_gpa;
     uint32_t nr_vps;
+    uint64_t guard_size; /* canary-filled host memory on each side of ram */
     bool vp_created[GUEST_MAX_VPS];
     struct guest_vm *next_live; /* list of live VMs; the runner frees what a failed test left */
 };
@@ -263,6 +267,10 @@ void guest_vm_add_vp(struct guest_vm *vm, uint32_t vp, const void *entry, uint64
 /* guest_vm_create(NULL) + guest_vm_add_vp(vm, 0, entry, 0, 0). */
 struct guest_vm *guest_vm_create_default(const void *entry);
 void guest_vm_destroy(struct guest_vm *vm);
+
+/* Bytes of the guard areas around guest RAM (guest_vm_config.guard_size) that no longer hold
+ * their canary: anything but 0 means something wrote host memory outside the guest's RAM. */
+uint64_t guest_vm_guard_damage(struct guest_vm *vm);
 
 /* ---- Guest memory ---- */
 uint64_t guest_vm_alloc(struct guest_vm *vm, uint64_t size); /* zeroed, page-aligned; returns a GPA */

@@ -267,6 +267,22 @@ static void setup_descriptor_tables(struct guest_vm *vm)
 
 /* ---- VM lifetime ---- */
 
+/* The canary of byte i of the guard areas (before RAM: i < guard_size; after: guard_size + offset):
+ * position-dependent, so shifted or copied guard bytes are caught too. */
+static uint8_t guard_byte(uint64_t i)
+{
+    return (uint8_t)(0xA5 ^ (i * 131) ^ (i >> 9));
+}
+
+uint64_t guest_vm_guard_damage(struct guest_vm *vm)
+{
+    const uint8_t *before = vm->ram - vm->guard_size, *after = vm->ram + vm->ram_size;
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < vm->guard_size; i++)
+        bad += (before[i] != guard_byte(i)) + (after[i] != guard_byte(vm->guard_size + i));
+    return bad;
+}
+
 struct guest_vm *guest_vm_create(const struct guest_vm_config *cfg)
 {
     static const struct guest_vm_config defaults;
@@ -296,11 +312,15 @@ struct guest_vm *guest_vm_create(const struct guest_vm_config *cfg)
         cfg->pre_setup(vm->partition, cfg->opaque);
     TEST_HR(WHvSetupPartition(vm->partition));
 
-    vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-    if (vm->ram == MAP_FAILED) {
-        vm->ram = NULL;
+    vm->guard_size = (cfg->guard_size + GUEST_PAGE_SIZE - 1) & ~(GUEST_PAGE_SIZE - 1);
+    uint8_t *area = mmap(NULL, vm->ram_size + 2 * vm->guard_size, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (area == MAP_FAILED)
         TEST_FAIL("mmap of %llu bytes of guest RAM failed", (unsigned long long)vm->ram_size);
+    vm->ram = area + vm->guard_size;
+    for (uint64_t i = 0; i < vm->guard_size; i++) {
+        area[i] = guard_byte(i);
+        vm->ram[vm->ram_size + i] = guard_byte(vm->guard_size + i);
     }
     TEST_HR(WHvMapGpaRange(vm->partition, vm->ram, 0, vm->ram_size,
                            WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite | WHvMapGpaRangeFlagExecute));
@@ -403,7 +423,7 @@ static void vm_free(struct guest_vm *vm)
         WHvDeletePartition(vm->partition);
     }
     if (vm->ram)
-        munmap(vm->ram, vm->ram_size);
+        munmap(vm->ram - vm->guard_size, vm->ram_size + 2 * vm->guard_size);
     free(vm);
 }
 
