@@ -1,5 +1,6 @@
 /* Memory-access exits: loads and stores to unmapped GPAs completed through the WHP emulator and
- * directly, writes to a read-only mapping, remapping a range and unmapping it. */
+ * directly, stores that cross a page into MMIO, writes to a read-only mapping, remapping a range
+ * and unmapping it. */
 #include <string.h>
 #include <sys/mman.h>
 
@@ -316,12 +317,88 @@ static void test_unmapped_range_exits(void)
     munmap(page, GUEST_PAGE_SIZE);
 }
 
+/* ---- Stores that cross a page into MMIO: KVM exits once per MMIO fragment ---- */
+
+/* The bytes the emulator's callbacks wrote (the emulator may split a store at the page). */
+struct crossing_log {
+    unsigned calls;
+    uint64_t lo, hi; /* GPA range written so far by this store's callbacks */
+    uint8_t bytes[16]; /* bytes[i]: GPA lo + i */
+};
+
+static HRESULT crossing_mmio(struct guest_emu *emu, WHV_EMULATOR_MEMORY_ACCESS_INFO *access)
+{
+    struct crossing_log *log = emu->opaque;
+    TEST_ASSERT(access->Direction == 1, "(a load in the store test)");
+    if (log->calls++ == 0)
+        log->lo = log->hi = access->GpaAddress;
+    TEST_ASSERT(access->GpaAddress == log->hi && log->hi + access->AccessSize - log->lo <= sizeof(log->bytes),
+                "(callback at gpa 0x%llx does not continue the store at 0x%llx)",
+                (unsigned long long)access->GpaAddress, (unsigned long long)log->hi);
+    memcpy(log->bytes + (log->hi - log->lo), access->Data, access->AccessSize);
+    log->hi += access->AccessSize;
+    return S_OK;
+}
+
+GUEST_CODE static void guest_crossing_stores(uint64_t mmio, uint64_t ram_end)
+{
+    __asm__ volatile("movq %0, 0xffc(%1)" ::"a"(0x1122334455667788ull), "D"(mmio) : "memory");
+    __asm__ volatile("movw %w0, 0x1fff(%1)" ::"a"(0xA1A2), "D"(mmio) : "memory"); /* 66 89 87 ff 1f 00 00 */
+    __asm__ volatile("movl %k0, -2(%1)" ::"a"(0xB1B2B3B4), "D"(ram_end) : "memory");
+    GUEST_DONE();
+}
+
+/* One MemoryAccess exit per store, at the store, with the GPA of its first MMIO byte; the emulator
+ * then performs the whole store: its MMIO bytes reach the device (its RAM part may go to RAM). */
+static void test_mmio_page_crossing_store_is_one_exit(void)
+{
+    struct guest_vm *vm = guest_vm_create(NULL);
+    uint64_t mmio = guest_vm_map_gpa(vm, MMIO_GPA, 3 * GUEST_PAGE_SIZE);
+    static const struct {
+        uint64_t exit_gpa, gpa, data;
+        uint8_t size;
+    } want[] = {{MMIO_GPA + 0xffc, MMIO_GPA + 0xffc, 0x1122334455667788ull, 8},
+                {MMIO_GPA + 0x1fff, MMIO_GPA + 0x1fff, 0xA1A2, 2},
+                {GUEST_DEFAULT_RAM_SIZE, GUEST_DEFAULT_RAM_SIZE - 2, 0xB1B2B3B4, 4}};
+    struct crossing_log log;
+    WHV_RUN_VP_EXIT_CONTEXT exit;
+    struct guest_emu emu;
+
+    guest_vm_map_gpa(vm, vm->ram_size, GUEST_PAGE_SIZE); /* the direct map runs on past RAM */
+    guest_vm_add_vp(vm, 0, guest_crossing_stores, mmio, guest_vm_gpa2gva(vm->ram_size));
+    guest_emu_create(&emu, vm, 0);
+    emu.mmio = crossing_mmio;
+    emu.opaque = &log;
+    for (unsigned i = 0; i < 3; i++) {
+        memset(&log, 0, sizeof(log));
+        guest_run_once(vm, 0, &exit);
+        check_memory_exit(vm, &exit, want[i].exit_gpa, WHvMemoryAccessWrite, true);
+        TEST_ASSERT(exit.VpContext.InstructionLength > 0, "(store %u: no instruction length)", i);
+        guest_emu_mmio(&emu, &exit);
+        /* The device saw every MMIO byte of the store, and only bytes of the store. */
+        uint64_t end = want[i].gpa + want[i].size;
+        TEST_ASSERT(log.calls > 0 && log.lo >= want[i].gpa && log.lo <= want[i].exit_gpa && log.hi == end,
+                    "(store %u: the device saw gpa 0x%llx..0x%llx, the store is 0x%llx..0x%llx)", i,
+                    (unsigned long long)log.lo, (unsigned long long)log.hi, (unsigned long long)want[i].gpa,
+                    (unsigned long long)end);
+        for (uint64_t a = log.lo; a < log.hi; a++)
+            TEST_ASSERT(log.bytes[a - log.lo] == (uint8_t)(want[i].data >> (8 * (a - want[i].gpa))),
+                        "(store %u: byte at gpa 0x%llx is 0x%x)", i, (unsigned long long)a, log.bytes[a - log.lo]);
+    }
+    uint8_t *last = guest_vm_gpa2hva(vm, vm->ram_size - 2);
+    TEST_ASSERT(last[0] == 0xB4 && last[1] == 0xB3, "(RAM part of the crossing store: 0x%x 0x%x)", last[0], last[1]);
+    guest_expect_done(vm, 0); /* no further exit for any of the stores */
+    guest_emu_destroy(&emu);
+    guest_vm_destroy(vm);
+}
+
 int main(int argc, char **argv)
 {
     static const struct guest_test tests[] = {
         GUEST_TEST(test_mmio_loads_through_emulator),
         GUEST_TEST(test_mmio_stores_through_emulator),
         GUEST_TEST(test_mmio_store_completed_directly),
+        GUEST_TEST(test_mmio_page_crossing_store_is_one_exit),
         GUEST_TEST(test_write_to_readonly_mapping_exits),
         GUEST_TEST(test_remap_changes_what_guest_reads),
         GUEST_TEST(test_unmapped_range_exits),

@@ -56,8 +56,9 @@ void exit_fill_context(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
 }
 
 /* Runs KVM just far enough to finish what it owes for the current exit (immediate_exit makes
- * KVM_RUN return before entering the guest). Further I/O fragments are answered with zeros. */
-static int complete_now(struct whp_vp *vp)
+ * KVM_RUN return before entering the guest). Further I/O fragments are answered with zeros;
+ * *mmio_written (optional) gets the bytes of the further MMIO store fragments. */
+static int complete_now_counting(struct whp_vp *vp, unsigned *mmio_written)
 {
     struct kvm_run *run = vp->run;
     int r;
@@ -70,6 +71,8 @@ static int complete_now(struct whp_vp *vp)
         }
         if (r < 0)
             break;
+        if (mmio_written && run->exit_reason == KVM_EXIT_MMIO && run->mmio.is_write)
+            *mmio_written += run->mmio.len;
         if (run->exit_reason == KVM_EXIT_MMIO && !run->mmio.is_write)
             memset(run->mmio.data, 0, sizeof(run->mmio.data));
         else if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN)
@@ -81,6 +84,11 @@ static int complete_now(struct whp_vp *vp)
     }
     run->immediate_exit = 0;
     return r;
+}
+
+static int complete_now(struct whp_vp *vp)
+{
+    return complete_now_counting(vp, NULL);
 }
 
 /* Brings KVM to the state the VMM left in the register cache before a KVM_RUN. */
@@ -385,13 +393,11 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
 
 /* ---- MMIO ---- */
 
-/* A store that ends at `end`, writes `len` bytes at the exit's GPA and (where the source is a
- * register or an immediate) wrote `data`: the shortest such decode, or 0. A store that crosses a
- * page boundary reaches KVM's exit in fragments (the part in RAM is written by KVM, each MMIO
- * part exits on its own): a wider store whose first or last `len` bytes are `data` matches too,
- * and sets *fragment. */
+/* A store of `size` bytes that ends at `end` and (where the source is a register or an
+ * immediate) wrote `data` as its first (`head`) or last `len` bytes: the shortest such decode, or
+ * 0. size == len for a whole store; size > len for a fragment of one that crosses a page. */
 static uint64_t find_store_before(struct whp_vp *vp, uint64_t end, unsigned len, uint64_t data,
-                                  bool *fragment)
+                                  unsigned size, bool head)
 {
     const struct kvm_regs *r = &vp->run->s.regs.regs;
     const uint64_t *gpr = (const uint64_t *)&r->rax;
@@ -404,21 +410,44 @@ static uint64_t find_store_before(struct whp_vp *vp, uint64_t end, unsigned len,
         struct emu_insn in;
         if (emu_decode(b + avail - n, n, mode, &in) != 0 || in.len != n)
             continue;
-        if (!in.has_mem || !in.mem_dst || in.size < len || in.op == EMU_OP_CMP ||
+        if (!in.has_mem || !in.mem_dst || in.size != size || in.op == EMU_OP_CMP ||
             in.op == EMU_OP_TEST)
             continue;
         if (in.op == EMU_OP_MOV) {
             /* kvm_regs order is rax rbx rcx rdx rsi rdi rsp rbp r8..r15 */
             uint64_t v = in.has_imm ? in.imm : gpr[gpr_order[in.reg]] >> in.reg_shift;
-            uint64_t tail = in.size > len && in.size <= 8 ? v >> (8 * (in.size - len)) : v;
-            if ((v & mask_of(len)) != (data & mask_of(len)) &&
-                (tail & mask_of(len)) != (data & mask_of(len)))
+            if (!head)
+                v >>= 8 * (size - len);
+            if ((v & mask_of(len)) != (data & mask_of(len)))
                 continue;
         }
-        *fragment = in.size > len;
         return end - n;
     }
     return 0;
+}
+
+/* The start of the store whose MMIO part KVM reports, 0 if not found. A store that crosses a
+ * page boundary reaches KVM's exits in fragments (KVM writes a part in RAM itself, each MMIO part
+ * exits on its own, in address order): the VMM emulates the whole store from the first exit
+ * (WHP: one exit per instruction), so a fragment that ends at a page boundary has KVM's further
+ * fragments drained here (one immediate-exit KVM_RUN), and their sizes give the store's size
+ * exactly; a decode of the fragment's own size could be the store without a size prefix. A
+ * fragment that starts at a page boundary after RAM is the store's last. */
+static uint64_t find_store(struct whp_vp *vp, uint64_t gpa, unsigned len, uint64_t data, int *err)
+{
+    uint64_t end = vp->run->s.regs.regs.rip, back = 0;
+    bool head = ((gpa + len) & 4095) == 0, tail = (gpa & 4095) == 0;
+    unsigned more = 0;
+    if (head) {
+        *err = complete_now_counting(vp, &more);
+        if (*err < 0)
+            return 0;
+    }
+    if (!more)
+        back = find_store_before(vp, end, len, data, len, true);
+    for (unsigned size = len + (more ? more : 1); !back && (head || tail) && size <= 8; size++)
+        back = find_store_before(vp, end, len, data, size, head);
+    return back;
 }
 
 static HRESULT mmio_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
@@ -432,17 +461,11 @@ static HRESULT mmio_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     if (write) {
         /* KVM's emulator retired the store before exiting: find where it started. */
         uint64_t data = 0;
-        bool fragment = false;
+        int err = 0;
         memcpy(&data, run->mmio.data, run->mmio.len > 8 ? 8 : run->mmio.len);
-        uint64_t back = find_store_before(vp, regs->rip, run->mmio.len, data, &fragment);
-        if (back && fragment) {
-            /* The VMM emulates the whole store from this one exit (WHP: one exit per
-             * instruction); KVM's further fragments of it must not reach the VMM as more exits.
-             * Drained before RIP is rewound, so that KVM_RUN does not apply the rewind. */
-            int r = complete_now(vp);
-            if (r < 0)
-                return hr_from_errno(r);
-        }
+        uint64_t back = find_store(vp, gpa, run->mmio.len, data, &err);
+        if (err < 0)
+            return hr_from_errno(err);
         if (back) {
             start = back;
             len = regs->rip - back;
