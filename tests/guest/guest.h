@@ -378,6 +378,11 @@ int guest_test_main(int argc, char **argv, const struct guest_test *tests, size_
  * assertion leaves the test early. Main thread only. */
 void guest_test_defer(void (*fn)(void *), void *arg);
 
+/* True when malloc is not glibc's and RSS includes a tool's own bookkeeping: under ASan or TSan
+ * (compile time) or valgrind (run time). Heap and RSS growth checks mean nothing then; the tool's
+ * own leak check replaces them. */
+bool guest_heap_tool(void);
+
 /* Fails the current test (prints the location and message, then leaves the test function). */
 void guest_test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));

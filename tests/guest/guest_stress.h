@@ -21,17 +21,6 @@
 
 #include "guest.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define STRESS_UNDER_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define STRESS_UNDER_SANITIZER 1
-#endif
-#endif
-#ifndef STRESS_UNDER_SANITIZER
-#define STRESS_UNDER_SANITIZER 0
-#endif
-
 #define STRESS_UNUSED __attribute__((unused))
 
 /* A positive number from the environment variable `name`, or `def`. */
@@ -168,7 +157,7 @@ STRESS_UNUSED static bool stress_wait_count(const volatile uint32_t *a, const vo
 struct stress_usage {
     int fds, threads;
     long rss_kib;
-    size_t heap; /* bytes in use by malloc (0 under a sanitizer: its allocator is not glibc's) */
+    size_t heap; /* bytes in use by malloc (0 under a heap tool: guest_heap_tool) */
 };
 
 static int stress_count_dir(const char *path)
@@ -196,14 +185,13 @@ STRESS_UNUSED static struct stress_usage stress_usage_now(void)
             u.rss_kib = rss * (sysconf(_SC_PAGESIZE) / 1024);
         fclose(f);
     }
-#if !STRESS_UNDER_SANITIZER
-    u.heap = mallinfo2().uordblks;
-#endif
+    if (!guest_heap_tool())
+        u.heap = mallinfo2().uordblks;
     return u;
 }
 
-/* Fails the test if fds or threads grew, or (without a sanitizer, whose allocators keep
- * quarantines and shadow memory) if the heap or RSS grew by more than the slack. */
+/* Fails the test if fds or threads grew, or (without a heap tool, whose allocators keep
+ * quarantines and shadow memory: guest_heap_tool) if the heap or RSS grew by more than the slack. */
 #define STRESS_EXPECT_NO_GROWTH(what, cycles, a, b)                                                \
     do {                                                                                           \
         printf("  %u %s: fds %d -> %d, threads %d -> %d, RSS %ld -> %ld KiB, heap %zu -> %zu bytes\n", \
@@ -212,7 +200,7 @@ STRESS_UNUSED static struct stress_usage stress_usage_now(void)
         TEST_ASSERT((a).fds == (b).fds, "(%s: %d fds before, %d after)", (what), (a).fds, (b).fds); \
         TEST_ASSERT((a).threads == (b).threads, "(%s: %d threads before, %d after)", (what), (a).threads, \
                     (b).threads);                                                                  \
-        if (!STRESS_UNDER_SANITIZER) {                                                             \
+        if (!guest_heap_tool()) {                                                             \
             TEST_ASSERT((b).heap <= (a).heap + 65536, "(%s: heap in use grew from %zu to %zu bytes)", (what), \
                         (a).heap, (b).heap);                                                       \
             TEST_ASSERT((b).rss_kib <= (a).rss_kib + 4096, "(%s: RSS grew from %ld to %ld KiB)", (what), \

@@ -14,6 +14,32 @@
 #include "guest.h"
 #include "guest_internal.h"
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define GUEST_HAVE_VALGRIND_H 1
+#endif
+#endif
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GUEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define GUEST_SANITIZED 1
+#endif
+#endif
+
+bool guest_heap_tool(void)
+{
+#if defined(GUEST_SANITIZED)
+    return true;
+#elif defined(GUEST_HAVE_VALGRIND_H)
+    return RUNNING_ON_VALGRIND != 0;
+#else
+    return false;
+#endif
+}
+
 enum { RESULT_PASS, RESULT_FAIL, RESULT_SKIP };
 
 static jmp_buf *current_jmp;
