@@ -321,6 +321,7 @@ struct fz_host {
     uint64_t rng;
     uint64_t deadline_ns;
     volatile uint32_t *stop;
+    bool trace;
     unsigned long exits[32], posts, signals;
 };
 
@@ -350,6 +351,12 @@ static bool fz_exit(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXIT_CONTEXT *e
 {
     struct fz_host *h = opaque;
     h->exits[exit->ExitReason & 31]++;
+    if (h->trace) /* FUZZ_TRACE=1: one line per exit, to find what led to a failure */
+        printf("  exit %s rip 0x%llx len %u rax 0x%llx gpa 0x%llx port 0x%x msr 0x%x\n",
+               guest_exit_reason_name(exit->ExitReason), (unsigned long long)exit->VpContext.Rip,
+               exit->VpContext.InstructionLength, (unsigned long long)guest_get_reg(vm, vp, WHvX64RegisterRax),
+               (unsigned long long)exit->MemoryAccess.Gpa, exit->IoPortAccess.PortNumber,
+               exit->MsrAccess.MsrNumber);
     if (stress_now_ns() > h->deadline_ns)
         *h->stop = 1;
     switch (exit->ExitReason) {
@@ -453,6 +460,7 @@ static void test_fuzz_guest_leaves_host_memory_alone(void)
     h.emu.mmio = fz_mmio_cb;
     h.emu.opaque = &h;
     h.rng = seed ^ 0x9E3779B97F4A7C15ull;
+    h.trace = stress_env("FUZZ_TRACE", 0) != 0;
     h.stop = stress_live(vm, &fz_stop);
     irq_expect_sync(vm, 0, FUZZ_DONE - 1, NULL, NULL);
     h.deadline_ns = stress_now_ns() + (uint64_t)seconds * 1000000000ull;

@@ -317,7 +317,8 @@ static void test_unmapped_range_exits(void)
     munmap(page, GUEST_PAGE_SIZE);
 }
 
-/* ---- Stores that cross a page into MMIO: KVM exits once per MMIO fragment ---- */
+/* ---- Stores that cross a page into MMIO (KVM exits once per MMIO fragment), and one whose
+ * shorter decode is another store ---- */
 
 /* The bytes the emulator's callbacks wrote (the emulator may split a store at the page). */
 struct crossing_log {
@@ -345,6 +346,10 @@ GUEST_CODE static void guest_crossing_stores(uint64_t mmio, uint64_t ram_end)
     __asm__ volatile("movq %0, 0xffc(%1)" ::"a"(0x1122334455667788ull), "D"(mmio) : "memory");
     __asm__ volatile("movw %w0, 0x1fff(%1)" ::"a"(0xA1A2), "D"(mmio) : "memory"); /* 66 89 87 ff 1f 00 00 */
     __asm__ volatile("movl %k0, -2(%1)" ::"a"(0xB1B2B3B4), "D"(ram_end) : "memory");
+    /* Through r9 (41 89 81 fe 0f 00 00): without its REX.B it decodes as a store of the same
+     * size and value through rcx, which points elsewhere. */
+    register uint64_t r9 __asm__("r9") = mmio;
+    __asm__ volatile("movl %k0, 0xffe(%1)" ::"a"(0xC1C2C3C4), "r"(r9), "c"(0) : "memory");
     GUEST_DONE();
 }
 
@@ -359,7 +364,8 @@ static void test_mmio_page_crossing_store_is_one_exit(void)
         uint8_t size;
     } want[] = {{MMIO_GPA + 0xffc, MMIO_GPA + 0xffc, 0x1122334455667788ull, 8},
                 {MMIO_GPA + 0x1fff, MMIO_GPA + 0x1fff, 0xA1A2, 2},
-                {GUEST_DEFAULT_RAM_SIZE, GUEST_DEFAULT_RAM_SIZE - 2, 0xB1B2B3B4, 4}};
+                {GUEST_DEFAULT_RAM_SIZE, GUEST_DEFAULT_RAM_SIZE - 2, 0xB1B2B3B4, 4},
+                {MMIO_GPA + 0xffe, MMIO_GPA + 0xffe, 0xC1C2C3C4, 4}};
     struct crossing_log log;
     WHV_RUN_VP_EXIT_CONTEXT exit;
     struct guest_emu emu;
@@ -369,7 +375,7 @@ static void test_mmio_page_crossing_store_is_one_exit(void)
     guest_emu_create(&emu, vm, 0);
     emu.mmio = crossing_mmio;
     emu.opaque = &log;
-    for (unsigned i = 0; i < 3; i++) {
+    for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         memset(&log, 0, sizeof(log));
         guest_run_once(vm, 0, &exit);
         check_memory_exit(vm, &exit, want[i].exit_gpa, WHvMemoryAccessWrite, true);

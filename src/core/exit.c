@@ -9,6 +9,7 @@
 #include "core/core.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "apic/apic.h"
@@ -393,15 +394,52 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
 
 /* ---- MMIO ---- */
 
-/* A store of `size` bytes that ends at `end` and (where the source is a register or an
- * immediate) wrote `data` as its first (`head`) or last `len` bytes: the shortest such decode, or
- * 0. size == len for a whole store; size > len for a fragment of one that crosses a page. */
-static uint64_t find_store_before(struct whp_vp *vp, uint64_t end, unsigned len, uint64_t data,
-                                  unsigned size, bool head)
+/* kvm_regs order is rax rbx rcx rdx rsi rdi rsp rbp r8..r15; x86 numbers rax rcx rdx rbx ... */
+static uint64_t gpr_value(const struct kvm_regs *r, unsigned x86_reg)
+{
+    static const uint8_t kvm_order[16] = {0, 2, 3, 1, 6, 7, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15};
+    return ((const uint64_t *)&r->rax)[kvm_order[x86_reg & 15]];
+}
+
+/* Whether a decoded store's memory operand, `offset` bytes in, is guest physical address `gpa`
+ * (next_rip: the address after the instruction, for RIP-relative operands). String stores name
+ * no operand to check and pass. */
+static bool store_hits(struct whp_vp *vp, const struct emu_insn *in, uint64_t next_rip,
+                       unsigned offset, uint64_t gpa)
+{
+    if (in->op == EMU_OP_MOVS || in->op == EMU_OP_STOS)
+        return true;
+    const struct kvm_regs *r = &vp->run->s.regs.regs;
+    const struct kvm_sregs *sr = &vp->run->s.regs.sregs;
+    const struct emu_mem *m = &in->mem;
+    uint64_t ea = (uint64_t)m->disp;
+    if (m->base == EMU_REG_RIP)
+        ea += next_rip;
+    else if (m->base != EMU_REG_NONE)
+        ea += gpr_value(r, (unsigned)m->base);
+    if (m->index != EMU_REG_NONE)
+        ea += gpr_value(r, (unsigned)m->index) * m->scale;
+    ea &= mask_of(in->addr_size);
+    static const size_t seg_of[] = {offsetof(struct kvm_sregs, es), offsetof(struct kvm_sregs, cs),
+                                    offsetof(struct kvm_sregs, ss), offsetof(struct kvm_sregs, ds),
+                                    offsetof(struct kvm_sregs, fs), offsetof(struct kvm_sregs, gs)};
+    if (m->seg < 6 && (cpu_mode(sr) != EMU_MODE_64 || m->seg >= EMU_SEG_FS))
+        ea += ((const struct kvm_segment *)((const uint8_t *)sr + seg_of[m->seg]))->base;
+    if (cpu_mode(sr) != EMU_MODE_64)
+        ea &= 0xffffffffull;
+    uint64_t hit;
+    return vp_translate(vp, ea + offset, &hit) && hit == gpa;
+}
+
+/* A store of `size` bytes that ends at `end`, whose first (`head`) or last `len` bytes are at
+ * `gpa` and (where the source is a register or an immediate) were `data`: the shortest such
+ * decode, or 0. size == len for a whole store; size > len for a fragment of one that crosses a
+ * page. The operand's address is checked because a shorter decode without a prefix (REX.B, 0x66)
+ * can be another store of the same size. */
+static uint64_t find_store_before(struct whp_vp *vp, uint64_t end, uint64_t gpa, unsigned len,
+                                  uint64_t data, unsigned size, bool head)
 {
     const struct kvm_regs *r = &vp->run->s.regs.regs;
-    const uint64_t *gpr = (const uint64_t *)&r->rax;
-    static const uint8_t gpr_order[16] = {0, 2, 3, 1, 6, 7, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15};
     enum emu_mode mode = cpu_mode(&vp->run->s.regs.sregs);
     uint8_t buf[EMU_MAX_INSN_LEN];
     const uint8_t *b;
@@ -414,13 +452,14 @@ static uint64_t find_store_before(struct whp_vp *vp, uint64_t end, unsigned len,
             in.op == EMU_OP_TEST)
             continue;
         if (in.op == EMU_OP_MOV) {
-            /* kvm_regs order is rax rbx rcx rdx rsi rdi rsp rbp r8..r15 */
-            uint64_t v = in.has_imm ? in.imm : gpr[gpr_order[in.reg]] >> in.reg_shift;
+            uint64_t v = in.has_imm ? in.imm : gpr_value(r, in.reg) >> in.reg_shift;
             if (!head)
                 v >>= 8 * (size - len);
             if ((v & mask_of(len)) != (data & mask_of(len)))
                 continue;
         }
+        if (!store_hits(vp, &in, end, head ? 0 : size - len, gpa))
+            continue;
         return end - n;
     }
     return 0;
@@ -444,9 +483,9 @@ static uint64_t find_store(struct whp_vp *vp, uint64_t gpa, unsigned len, uint64
             return 0;
     }
     if (!more)
-        back = find_store_before(vp, end, len, data, len, true);
+        back = find_store_before(vp, end, gpa, len, data, len, true);
     for (unsigned size = len + (more ? more : 1); !back && (head || tail) && size <= 8; size++)
-        back = find_store_before(vp, end, len, data, size, head);
+        back = find_store_before(vp, end, gpa, len, data, size, head);
     return back;
 }
 
