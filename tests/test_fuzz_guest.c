@@ -430,10 +430,12 @@ static void test_fuzz_guest_leaves_host_memory_alone(void)
                                   .guard_size = GUARD_SIZE};
     static struct fz_host h;
     unsigned seconds = stress_env("FUZZ_SECONDS", 3);
+
     const char *env_seed = getenv("FUZZ_SEED");
     uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : stress_now_ns() ^ ((uint64_t)getpid() << 32);
     struct guest_ucall uc;
 
+    guest_test_set_timeout(seconds + 60);
     printf("  seed %llu (FUZZ_SEED=%llu replays this run), %u s\n", (unsigned long long)seed,
            (unsigned long long)seed, seconds);
     memset(&h, 0, sizeof(h));

@@ -371,9 +371,11 @@ static void test_stress_all_paths_exactly_once(void)
     struct guest_vm_config cfg = {.nr_vps = NR_VPS, .apic_mode = WHvX64LocalApicEmulationModeX2Apic,
                                   .pre_setup = stress_pre_setup};
     unsigned seconds = stress_env("STRESS_SECONDS", 3);
+
     static pthread_t threads[NR_SENDERS + NR_TRIGGERS + 5];
     unsigned nthreads = 0;
 
+    guest_test_set_timeout(seconds + 60);
     memset(&st, 0, sizeof(st));
     stress_reset();
     guest_apic_x2 = 0;

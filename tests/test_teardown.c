@@ -307,6 +307,7 @@ static void test_delete_partition_under_load_leaks_nothing(void)
     unsigned cycles = stress_env("TEARDOWN_CYCLES", 20), warmup = 3;
     double worst = 0, total = 0;
 
+    guest_test_set_timeout(60 + (cycles + warmup) / 2); /* a cycle takes ~50 ms here, 0.5 s allowed */
     stress_reset();
     for (unsigned i = 0; i < warmup; i++)
         delete_cycle(i);
@@ -383,6 +384,7 @@ static void test_delete_vp_while_other_runs(void)
     uint8_t page[4096];
     UINT32 written;
 
+    guest_test_set_timeout(60 + cycles / 2);
     stress_reset();
     memset(&vd, 0, sizeof(vd));
     memset(&m, 0, sizeof(m));

@@ -383,6 +383,10 @@ void guest_test_defer(void (*fn)(void *), void *arg);
  * own leak check replaces them. */
 bool guest_heap_tool(void);
 
+/* Re-arms the current test's alarm to `seconds` from now: for a test whose time budget comes from
+ * the environment and can exceed GUEST_TEST_TIMEOUT. */
+void guest_test_set_timeout(unsigned seconds);
+
 /* Fails the current test (prints the location and message, then leaves the test function). */
 void guest_test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));

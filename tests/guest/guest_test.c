@@ -45,6 +45,7 @@ enum { RESULT_PASS, RESULT_FAIL, RESULT_SKIP };
 static jmp_buf *current_jmp;
 static pthread_t main_thread;
 static char timeout_msg[256];
+static const char *current_name;
 
 /* Cleanups of the running test (or, outside a test, of the process), run last first. Only the
  * main thread registers and runs them. */
@@ -180,6 +181,7 @@ static int run_one(const struct guest_test *t, unsigned timeout)
     jmp_buf jb;
     volatile int result;
 
+    current_name = t->name;
     snprintf(timeout_msg, sizeof(timeout_msg), "TIMEOUT: %s did not finish within %u s\n", t->name, timeout);
     current_jmp = &jb;
     in_test = true;
@@ -196,6 +198,15 @@ static int run_one(const struct guest_test *t, unsigned timeout)
     alarm(0);
     guest_vm_destroy_all();
     return result;
+}
+
+void guest_test_set_timeout(unsigned seconds)
+{
+    if (!current_jmp)
+        return;
+    snprintf(timeout_msg, sizeof(timeout_msg), "TIMEOUT: %s did not finish within %u s\n", current_name,
+             seconds);
+    alarm(seconds);
 }
 
 int guest_test_main(int argc, char **argv, const struct guest_test *tests, size_t count)
