@@ -1,6 +1,7 @@
 /* Teardown under load: WHvDeletePartition while both VPs are inside WHvRunVirtualProcessor on
  * their own threads and other threads request interrupts, signal Interrupt and SynicEvent
- * triggers, post SynIC messages, signal SynIC events and create notification ports; and
+ * triggers, post SynIC messages, signal SynIC events, create notification ports, register
+ * doorbells and read the VPs' LAPICs; and
  * WHvDeleteVirtualProcessor of one VP while the other runs and interrupts fly. Runs must return
  * (Canceled, then E_HANDLE), every later call on the deleted partition gets E_HANDLE and on the
  * deleted VP WHV_E_VP_DOES_NOT_EXIST, and many cycles leak no fd, thread or memory.
@@ -193,6 +194,45 @@ static void *port_main(void *opaque)
     return NULL;
 }
 
+/* Registers and unregisters an MMIO doorbell (~8 ms each here). */
+static void *doorbell_main(void *opaque)
+{
+    struct caller *c = opaque;
+    WHV_DOORBELL_MATCH_DATA m;
+    memset(&m, 0, sizeof(m));
+    m.GuestAddress = 0xD0000000ull;
+    for (; !stress_failed(); c->calls++) {
+        c->last = WHvRegisterPartitionDoorbellEvent(c->partition, &m, c->event);
+        if (SUCCEEDED(c->last))
+            c->last = WHvUnregisterPartitionDoorbellEvent(c->partition, &m);
+        if (c->last == E_HANDLE)
+            break;
+        if (FAILED(c->last)) {
+            stress_fail("doorbell on a live partition: 0x%08x", (unsigned)c->last);
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Reads the running VPs' LAPICs (each read kicks the VP out of KVM_RUN and holds it). */
+static void *target_set_main(void *opaque)
+{
+    struct caller *c = opaque;
+    for (; !stress_failed(); c->calls++) {
+        UINT32 vps[NR_VPS], count = 0;
+        c->last = WHvGetInterruptTargetVpSet(c->partition, c->calls % NR_VPS, WHvX64InterruptDestinationModePhysical,
+                                             vps, NR_VPS, &count);
+        if (c->last == E_HANDLE)
+            break;
+        if (FAILED(c->last) || count != 1) {
+            stress_fail("WHvGetInterruptTargetVpSet on a live partition: 0x%08x, %u VPs", (unsigned)c->last, count);
+            break;
+        }
+    }
+    return NULL;
+}
+
 /* Signals a trigger's event until told to stop: the event stays the caller's after the delete. */
 static void *signal_main(void *opaque)
 {
@@ -235,7 +275,7 @@ static void expect_partition_gone(WHV_PARTITION_HANDLE p, WHV_TRIGGER_HANDLE tri
     TEST_HR_EQ(WHvDeletePartition(p), E_HANDLE);
 }
 
-enum { C_REQUEST, C_POST, C_EVENT, C_PORT, C_SIGNAL_IRQ, C_SIGNAL_SYNIC, NR_CALLERS };
+enum { C_REQUEST, C_POST, C_EVENT, C_PORT, C_DOORBELL, C_TARGETS, C_SIGNAL_IRQ, C_SIGNAL_SYNIC, NR_CALLERS };
 
 static struct stress_vp td_vps[NR_VPS];
 static struct caller callers[NR_CALLERS];
@@ -243,8 +283,9 @@ static struct caller callers[NR_CALLERS];
 /* One cycle: a loaded partition deleted from under its callers. Returns the delete's duration. */
 static double delete_cycle(unsigned cycle)
 {
-    static void *(*const mains[NR_CALLERS])(void *) = {request_main, post_main,   synic_event_main,
-                                                       port_main,    signal_main, signal_main};
+    static void *(*const mains[NR_CALLERS])(void *) = {request_main,    post_main,   synic_event_main,
+                                                       port_main,       doorbell_main, target_set_main,
+                                                       signal_main,     signal_main};
     static atomic_int stop_vps, stop_signals;
     struct guest_vm *vm = td_vm_create();
     WHV_PARTITION_HANDLE p = vm->partition;
@@ -275,7 +316,7 @@ static double delete_cycle(unsigned cycle)
         callers[i].event = i == C_SIGNAL_IRQ ? ev_irq : i == C_SIGNAL_SYNIC ? ev_synic : ev_port;
         stress_spawn(&callers[i].thread, mains[i], &callers[i]);
     }
-    stress_sleep_ms(2 + cycle % 7); /* a different moment of the load each cycle */
+    stress_sleep_ms(2 + cycle % 11); /* a different moment of the load each cycle */
 
     uint64_t t0 = stress_now_ns();
     TEST_HR(WHvDeletePartition(p));
