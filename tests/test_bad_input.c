@@ -17,6 +17,7 @@
 #include <WinHvPlatform.h>
 #include <openwhp/doorbell.h>
 #include <openwhp/event.h>
+#include <openwhp/hvsocket.h>
 #include <openwhp/interrupt_types.h>
 
 #define PAGE 4096u
@@ -1390,6 +1391,43 @@ static HRESULT ev_waits_all_closed(void)
     return (HRESULT)OpenWhpWaitForEvents(2, h, TRUE, INFINITE);
 }
 
+/* ---- HvSocket host API ---- */
+static SOCKADDR_HV hv_addr(UINT32 port)
+{
+    SOCKADDR_HV a = {.Family = AF_HYPERV};
+    OpenWhpVsockPortToServiceId(port, &a.ServiceId);
+    return a;
+}
+static HRESULT vmid_null(void) { return OpenWhpGetPartitionVmId(fresh(), NULL); }
+static HRESULT vmid_forged(void) { GUID g; return OpenWhpGetPartitionVmId(FORGED1, &g); }
+static HRESULT vmid_deleted(void) { GUID g; return OpenWhpGetPartitionVmId(deleted(), &g); }
+static HRESULT vmid_fresh(void)
+{
+    GUID a, b;
+    if (FAILED(OpenWhpGetPartitionVmId(fresh(), &a)) || FAILED(OpenWhpGetPartitionVmId(P, &b)))
+        return E_FAIL;
+    /* Stable for a partition, a random version-4 GUID. */
+    return OpenWhpGuidEqual(&a, &b) && (a.Data3 >> 12) == 4 ? S_OK : S_FALSE;
+}
+static HRESULT hvpath_null_vm(void) { char p[128]; return OpenWhpHvSocketGetPath(NULL, 1, p, sizeof(p), NULL); }
+static HRESULT hvpath_null_buf(void) { return OpenWhpHvSocketGetPath(&HV_GUID_ZERO, 1, NULL, 0, NULL); }
+static HRESULT hvpath_short(void) { char p[4]; return OpenWhpHvSocketGetPath(&HV_GUID_ZERO, 1, p, sizeof(p), NULL); }
+static HRESULT hvlisten_null(void) { int fd; return OpenWhpHvSocketListen(NULL, 0, &fd); }
+static HRESULT hvlisten_null_fd(void) { SOCKADDR_HV a = hv_addr(1); return OpenWhpHvSocketListen(&a, 0, NULL); }
+static HRESULT hvlisten_family(void) { SOCKADDR_HV a = hv_addr(1); int fd; a.Family = 2; return OpenWhpHvSocketListen(&a, 0, &fd); }
+static HRESULT hvlisten_reserved(void) { SOCKADDR_HV a = hv_addr(1); int fd; a.Reserved = 1; return OpenWhpHvSocketListen(&a, 0, &fd); }
+static HRESULT hvlisten_service(void) { SOCKADDR_HV a = hv_addr(1); int fd; a.ServiceId = HV_GUID_PARENT; return OpenWhpHvSocketListen(&a, 0, &fd); }
+static HRESULT hvlisten_parent(void) { SOCKADDR_HV a = hv_addr(1); int fd; a.VmId = HV_GUID_PARENT; return OpenWhpHvSocketListen(&a, 0, &fd); }
+static HRESULT hvaccept_null(void) { return OpenWhpHvSocketAccept(0, NULL, NULL); }
+static HRESULT hvaccept_badfd(void) { int fd; return OpenWhpHvSocketAccept(-1, NULL, &fd); }
+static HRESULT hvaccept_notsock(void) { int fd; return OpenWhpHvSocketAccept(STDIN_FILENO, NULL, &fd); }
+static HRESULT hvclose_badfd(void) { return OpenWhpHvSocketCloseListener(-1); }
+static HRESULT hvconnect_null(void) { int fd; return OpenWhpHvSocketConnect(NULL, 0, &fd); }
+static HRESULT hvconnect_null_fd(void) { SOCKADDR_HV a = hv_addr(1); return OpenWhpHvSocketConnect(&a, 0, NULL); }
+static HRESULT hvconnect_timeout(void) { SOCKADDR_HV a = hv_addr(1); int fd; return OpenWhpHvSocketConnect(&a, HVSOCKET_CONNECT_TIMEOUT_MAX + 1, &fd); }
+static HRESULT hvconnect_unknown_vm(void) { SOCKADDR_HV a = hv_addr(1); int fd; a.VmId.Data1 = 0x0badc0de; return OpenWhpHvSocketConnect(&a, 100, &fd); }
+static HRESULT hvconnect_service(void) { SOCKADDR_HV a = hv_addr(1); int fd; a.ServiceId.Data4[7] ^= 1; return OpenWhpHvSocketConnect(&a, 100, &fd); }
+
 /* ---- the table ---- */
 struct row {
     const char *fn, *desc;
@@ -1923,6 +1961,29 @@ static const struct row rows[] = {
     {"OpenWhpWaitForEvents", "NULL array: WAIT_FAILED", ev_waits_null, R_WAIT_FAILED, 0},
     {"OpenWhpWaitForEvents", "wait-any, a forged handle after a signaled one: WAIT_FAILED", ev_waits_one_bad, R_WAIT_FAILED, 0},
     {"OpenWhpWaitForEvents", "wait-all, a closed handle: WAIT_FAILED", ev_waits_all_closed, R_WAIT_FAILED, 0},
+
+    {"OpenWhpGetPartitionVmId", "NULL VmId", vmid_null, E_POINTER, K},
+    {"OpenWhpGetPartitionVmId", "forged handle 0x1234", vmid_forged, E_HANDLE, 0},
+    {"OpenWhpGetPartitionVmId", "deleted partition", vmid_deleted, E_HANDLE, K},
+    {"OpenWhpGetPartitionVmId", "stable, version 4", vmid_fresh, S_OK, K},
+    {"OpenWhpHvSocketGetPath", "NULL VmId", hvpath_null_vm, E_POINTER, 0},
+    {"OpenWhpHvSocketGetPath", "NULL buffer of size 0", hvpath_null_buf, WHV_E_INSUFFICIENT_BUFFER, 0},
+    {"OpenWhpHvSocketGetPath", "4-byte buffer", hvpath_short, WHV_E_INSUFFICIENT_BUFFER, 0},
+    {"OpenWhpHvSocketListen", "NULL address", hvlisten_null, E_POINTER, 0},
+    {"OpenWhpHvSocketListen", "NULL ListenFd", hvlisten_null_fd, E_POINTER, 0},
+    {"OpenWhpHvSocketListen", "family AF_INET", hvlisten_family, E_INVALIDARG, 0},
+    {"OpenWhpHvSocketListen", "Reserved 1", hvlisten_reserved, E_INVALIDARG, 0},
+    {"OpenWhpHvSocketListen", "service id not a vsock port", hvlisten_service, HRESULT_FROM_WIN32(WSAEAFNOSUPPORT), 0},
+    {"OpenWhpHvSocketListen", "VmId HV_GUID_PARENT", hvlisten_parent, E_INVALIDARG, 0},
+    {"OpenWhpHvSocketAccept", "NULL Fd", hvaccept_null, E_POINTER, 0},
+    {"OpenWhpHvSocketAccept", "fd -1", hvaccept_badfd, E_HANDLE, 0},
+    {"OpenWhpHvSocketAccept", "stdin (not a socket)", hvaccept_notsock, E_HANDLE, 0},
+    {"OpenWhpHvSocketCloseListener", "fd -1", hvclose_badfd, E_HANDLE, 0},
+    {"OpenWhpHvSocketConnect", "NULL address", hvconnect_null, E_POINTER, 0},
+    {"OpenWhpHvSocketConnect", "NULL Fd", hvconnect_null_fd, E_POINTER, 0},
+    {"OpenWhpHvSocketConnect", "timeout over HVSOCKET_CONNECT_TIMEOUT_MAX", hvconnect_timeout, E_INVALIDARG, 0},
+    {"OpenWhpHvSocketConnect", "unknown VM", hvconnect_unknown_vm, HRESULT_FROM_WIN32(WSAEHOSTUNREACH), 0},
+    {"OpenWhpHvSocketConnect", "service id not a vsock port", hvconnect_service, HRESULT_FROM_WIN32(WSAEAFNOSUPPORT), 0},
 };
 
 /* Runs one row in a child process: returns 0 and *hr, or the wait status of a child that died. */
