@@ -15,6 +15,8 @@ mkdir -p "$logs"
 # Guest tests time guest round trips against host deadlines written for native speed: give the
 # harness's per-test alarm room (memcheck slows the host side, not the guest).
 export GUEST_TEST_TIMEOUT=${GUEST_TEST_TIMEOUT:-300}
+# The HvSocket stream test's host side checks every byte: 16 MiB each way under memcheck.
+export HVSOCK_STREAM_MIB=${HVSOCK_STREAM_MIB:-16}
 
 mapfile -t bins < <(find "$build/tests" -maxdepth 2 -type f -executable \( -name 'unit_test_*' -o -name 'guest_test_*' \) | sort)
 [ ${#bins[@]} -gt 0 ] || { echo "no test binaries found under $build/tests" >&2; exit 2; }
