@@ -1,0 +1,243 @@
+/* Fuzzes the instruction emulator (WinHvEmulation.h), whose input is guest-controlled: the
+ * instruction bytes (in the exit context or fetched from guest memory), the registers, the
+ * segment state and the CPU mode. The callbacks play a guest with two pages of RAM, page tables
+ * that map or fault as the input says, ports that answer input bytes, and callbacks that fail
+ * when the input says so. They check the contract of each callback (access sizes, no access
+ * crossing a page, known register names), and the results are checked against what x86 allows:
+ * RIP moves by an instruction length within the mode's width, only arithmetic flags change, a
+ * fault of a non-REP instruction has no side effect, success carries no failure bit. */
+#include <WinHvEmulation.h>
+
+#include "fuzz_input.h"
+
+#include "emu/emu_decode.h"
+
+#define PAGE 4096u
+#define ARITH_FLAGS 0x8d5ull /* CF PF AF ZF SF OF */
+
+struct world {
+    struct fz *f;
+    uint64_t gpr[16];
+    WHV_X64_SEGMENT_REGISTER seg[6];
+    uint8_t ram[2][PAGE];
+    uint8_t fail_at[5]; /* n: the n-th call of that callback fails (0: none) */
+    unsigned calls[5];
+    unsigned side_effects; /* port accesses and memory writes */
+    bool rip_written, fault_written, flags_written;
+    uint64_t rip, rflags;
+    unsigned total;
+};
+
+enum { CB_IO, CB_MEM, CB_GET, CB_SET, CB_XLATE };
+
+static bool fails(struct world *w, unsigned cb)
+{
+    FZ_CHECK(++w->total < 5 * 4096 * 8); /* REP batches are bounded */
+    return ++w->calls[cb] == w->fail_at[cb];
+}
+
+static HRESULT CALLBACK cb_io(VOID *ctx, WHV_EMULATOR_IO_ACCESS_INFO *a)
+{
+    struct world *w = ctx;
+    FZ_CHECK(a->Direction <= 1);
+    FZ_CHECK(a->AccessSize == 1 || a->AccessSize == 2 || a->AccessSize == 4);
+    FZ_CHECK(a->AccessSize == 4 || !a->Direction || a->Data >> (8 * a->AccessSize) == 0);
+    w->side_effects++;
+    if (fails(w, CB_IO))
+        return E_FAIL;
+    if (!a->Direction)
+        a->Data = fz_u32(w->f); /* a device may return stray upper bits: the emulator masks */
+    return S_OK;
+}
+
+static HRESULT CALLBACK cb_mem(VOID *ctx, WHV_EMULATOR_MEMORY_ACCESS_INFO *a)
+{
+    struct world *w = ctx;
+    FZ_CHECK(a->Direction <= 1);
+    FZ_CHECK(a->AccessSize >= 1 && a->AccessSize <= 8);
+    FZ_CHECK((a->GpaAddress & (PAGE - 1)) + a->AccessSize <= PAGE); /* one page per call */
+    if (a->Direction)
+        w->side_effects++;
+    if (fails(w, CB_MEM))
+        return E_FAIL;
+    uint8_t *p = &w->ram[(a->GpaAddress >> 12) & 1][a->GpaAddress & (PAGE - 1)];
+    if (a->Direction)
+        memcpy(p, a->Data, a->AccessSize);
+    else
+        memcpy(a->Data, p, a->AccessSize);
+    return S_OK;
+}
+
+static int gpr_index(WHV_REGISTER_NAME n)
+{
+    return n >= WHvX64RegisterRax && n <= WHvX64RegisterR15 ? (int)(n - WHvX64RegisterRax) : -1;
+}
+
+static HRESULT CALLBACK cb_get(VOID *ctx, const WHV_REGISTER_NAME *names, UINT32 count,
+                               WHV_REGISTER_VALUE *vals)
+{
+    struct world *w = ctx;
+    FZ_CHECK(count > 0 && count <= 32);
+    if (fails(w, CB_GET))
+        return E_FAIL;
+    for (UINT32 i = 0; i < count; i++) {
+        int g = gpr_index(names[i]);
+        if (g >= 0)
+            vals[i].Reg64 = w->gpr[g];
+        else if (names[i] >= WHvX64RegisterEs && names[i] <= WHvX64RegisterGs)
+            vals[i].Segment = w->seg[names[i] - WHvX64RegisterEs];
+        else
+            FZ_CHECK(!"unexpected register read");
+    }
+    return S_OK;
+}
+
+static HRESULT CALLBACK cb_set(VOID *ctx, const WHV_REGISTER_NAME *names, UINT32 count,
+                               const WHV_REGISTER_VALUE *vals)
+{
+    struct world *w = ctx;
+    FZ_CHECK(count <= 32);
+    for (UINT32 i = 0; i < count; i++)
+        for (UINT32 j = i + 1; j < count; j++)
+            FZ_CHECK(names[i] != names[j]);
+    if (fails(w, CB_SET))
+        return E_FAIL;
+    for (UINT32 i = 0; i < count; i++) {
+        int g = gpr_index(names[i]);
+        if (g >= 0) {
+            w->gpr[g] = vals[i].Reg64;
+        } else if (names[i] == WHvX64RegisterRip) {
+            w->rip_written = true;
+            w->rip = vals[i].Reg64;
+        } else if (names[i] == WHvX64RegisterRflags) {
+            w->flags_written = true;
+            w->rflags = vals[i].Reg64;
+        } else if (names[i] == WHvRegisterPendingInterruption) {
+            const WHV_X64_PENDING_INTERRUPTION_REGISTER *p = &vals[i].PendingInterruption;
+            FZ_CHECK(p->InterruptionPending && p->InterruptionVector == 14 && p->DeliverErrorCode);
+            w->fault_written = true;
+        } else {
+            FZ_CHECK(names[i] == WHvX64RegisterCr2);
+        }
+    }
+    return S_OK;
+}
+
+static HRESULT CALLBACK cb_xlate(VOID *ctx, WHV_GUEST_VIRTUAL_ADDRESS gva,
+                                 WHV_TRANSLATE_GVA_FLAGS flags, WHV_TRANSLATE_GVA_RESULT_CODE *res,
+                                 WHV_GUEST_PHYSICAL_ADDRESS *gpa)
+{
+    struct world *w = ctx;
+    FZ_CHECK((gva & (PAGE - 1)) == 0); /* the callback translates pages */
+    FZ_CHECK((flags & ~(UINT32)(WHvTranslateGvaFlagValidateRead | WHvTranslateGvaFlagValidateWrite |
+                                WHvTranslateGvaFlagValidateExecute)) == 0);
+    if (fails(w, CB_XLATE))
+        return E_FAIL;
+    uint8_t how = fz_u8(w->f);
+    *res = how < 0xf0 ? WHvTranslateGvaResultSuccess : (WHV_TRANSLATE_GVA_RESULT_CODE)(how & 0xf);
+    /* Usually page-aligned; sometimes not, which the emulator must refuse. */
+    *gpa = ((gva >> 12) * 0x9e3779b1ull & 0xfffff) << 12 | (how == 0xef ? 0x10 : 0);
+    return S_OK;
+}
+
+static uint64_t mode_mask(const WHV_VP_EXIT_CONTEXT *vp)
+{
+    if (vp->ExecutionState.EferLma && vp->Cs.Long)
+        return ~0ull;
+    return vp->Cs.Default ? 0xffffffffull : 0xffffull;
+}
+
+static enum emu_mode mode_of(const WHV_VP_EXIT_CONTEXT *vp)
+{
+    if (vp->ExecutionState.EferLma && vp->Cs.Long)
+        return EMU_MODE_64;
+    return vp->Cs.Default ? EMU_MODE_32 : EMU_MODE_16;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const WHV_EMULATOR_CALLBACKS cbs = {
+        sizeof(WHV_EMULATOR_CALLBACKS), 0, cb_io, cb_mem, cb_get, cb_set, cb_xlate,
+    };
+    static struct world w;
+    struct fz f = {data, size, 0};
+    WHV_EMULATOR_HANDLE e;
+    FZ_CHECK(WHvEmulatorCreateEmulator(&cbs, &e) == S_OK);
+
+    memset(&w, 0, sizeof(w));
+    w.f = &f;
+    uint8_t kind = fz_u8(&f);
+    WHV_VP_EXIT_CONTEXT vp;
+    memset(&vp, 0, sizeof(vp));
+    static const uint16_t cs_attr[] = {0x209b /* 64-bit */, 0xc09b /* 32-bit */, 0x009b /* 16 */};
+    vp.Cs.Attributes = kind & 0x80 ? fz_u16(&f) : cs_attr[(kind >> 4) % 3];
+    vp.Cs.Base = kind & 0x40 ? fz_u64(&f) : 0;
+    vp.ExecutionState.AsUINT16 = fz_u16(&f);
+    if (!(kind & 0x80))
+        vp.ExecutionState.EferLma = (kind >> 4) % 3 == 0;
+    vp.InstructionLength = fz_u8(&f) & 0xf;
+    vp.Rip = fz_u64(&f);
+    vp.Rflags = (fz_u64(&f) & 0x3f7fd7ull) | 2;
+    for (unsigned i = 0; i < 16; i++)
+        w.gpr[i] = fz_u8(&f) & 1 ? fz_u64(&f) : fz_u8(&f);
+    for (unsigned i = 0; i < 6; i++)
+        w.seg[i].Base = fz_u8(&f) & 1 ? fz_u64(&f) : 0;
+    fz_bytes(&f, w.fail_at, sizeof(w.fail_at));
+    for (unsigned i = 0; i < 5; i++)
+        w.fail_at[i] = w.fail_at[i] < 0xe0 ? 0 : w.fail_at[i] & 0x1f;
+    uint8_t bytes[16];
+    unsigned count = fz_u8(&f) % 18; /* 17: more than the field holds */
+    fz_bytes(&f, bytes, sizeof(bytes));
+    fz_bytes(&f, w.ram, sizeof(w.ram)); /* whatever is left: guest RAM, and the callbacks' data */
+
+    WHV_EMULATOR_STATUS st;
+    bool io = kind & 1;
+    if (io) {
+        WHV_X64_IO_PORT_ACCESS_CONTEXT c;
+        memset(&c, 0, sizeof(c));
+        c.InstructionByteCount = (UINT8)count;
+        memcpy(c.InstructionBytes, bytes, sizeof(bytes));
+        c.AccessInfo.AsUINT32 = fz_u32(&f);
+        c.PortNumber = fz_u16(&f);
+        c.Rax = w.gpr[0];
+        c.Rcx = w.gpr[1];
+        c.Rsi = w.gpr[6];
+        c.Rdi = w.gpr[7];
+        c.Ds = w.seg[3];
+        c.Es = w.seg[0];
+        FZ_CHECK(WHvEmulatorTryIoEmulation(e, &w, &vp, &c, &st) == S_OK);
+    } else {
+        WHV_MEMORY_ACCESS_CONTEXT c;
+        memset(&c, 0, sizeof(c));
+        c.InstructionByteCount = (UINT8)count;
+        memcpy(c.InstructionBytes, bytes, sizeof(bytes));
+        c.AccessInfo.AsUINT32 = fz_u32(&f);
+        c.Gpa = fz_u64(&f);
+        c.Gva = fz_u64(&f);
+        FZ_CHECK(WHvEmulatorTryMmioEmulation(e, &w, &vp, &c, &st) == S_OK);
+    }
+    WHvEmulatorDestroyEmulator(e);
+
+    FZ_CHECK(st.Reserved == 0);
+    if (st.EmulationSuccessful) {
+        FZ_CHECK((st.AsUINT32 & ~1u) == 0); /* success and a failure bit never come together */
+        FZ_CHECK(w.calls[CB_SET] > 0);
+    }
+    if (w.flags_written)
+        FZ_CHECK(((w.rflags ^ vp.Rflags) & ~ARITH_FLAGS) == 0);
+    if (w.rip_written && !w.fault_written) {
+        uint64_t len = (w.rip - vp.Rip) & mode_mask(&vp);
+        FZ_CHECK(len >= 1 && len <= EMU_MAX_INSN_LEN);
+        FZ_CHECK((w.rip & ~mode_mask(&vp)) == 0);
+    }
+    if (w.fault_written) {
+        FZ_CHECK(!w.rip_written || w.rip == vp.Rip);
+        FZ_CHECK(!vp.ExecutionState.InterruptionPending);
+        /* An instruction that does not repeat faults before its first access with an effect. */
+        struct emu_insn in;
+        if (count && emu_decode(bytes, count > 16 ? 16 : count, mode_of(&vp), &in) == 0 &&
+            in.rep == EMU_REP_NONE)
+            FZ_CHECK(w.side_effects == 0);
+    }
+    return 0;
+}
