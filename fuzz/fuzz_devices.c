@@ -275,7 +275,16 @@ static void fuzz_fwcfg(struct fz *f)
             uint8_t *buf = malloc(n ? n : 1);
             fz_bytes(f, buf, n);
             uint16_t key = (uint16_t)(v >> 16);
-            int r = fwcfg_add(&fw, (v >> 15) & 1 ? key : key & 0x3f, buf, n);
+            key = (v >> 15) & 1 ? key : key & 0x3f;
+            int r;
+            switch ((v >> 12) & 7) {
+            case 0: r = fwcfg_add_u16(&fw, key, (uint16_t)v); break;
+            case 1: r = fwcfg_add_u32(&fw, key, v); break;
+            case 2: r = fwcfg_add_u64(&fw, key, (uint64_t)v << 32 | n); break;
+            case 3: r = fwcfg_set_kernel(&fw, buf, n); break;
+            case 4: r = fwcfg_set_initrd(&fw, buf, n); break;
+            default: r = fwcfg_add(&fw, key, buf, n);
+            }
             FZ_CHECK(r == 0 || r == -EINVAL || r == -ENOSPC);
             free(buf);
             break;
