@@ -23,6 +23,8 @@ struct world {
     uint8_t fail_at[5]; /* n: the n-th call of that callback fails (0: none) */
     unsigned calls[5];
     unsigned side_effects; /* port accesses and memory writes */
+    uint8_t read[16], written[16]; /* the bytes of memory reads and writes, in order */
+    unsigned nread, nwritten;
     bool rip_written, fault_written, flags_written;
     uint64_t rip, rflags;
     unsigned total;
@@ -65,6 +67,10 @@ static HRESULT CALLBACK cb_mem(VOID *ctx, WHV_EMULATOR_MEMORY_ACCESS_INFO *a)
         memcpy(p, a->Data, a->AccessSize);
     else
         memcpy(a->Data, p, a->AccessSize);
+    uint8_t *log = a->Direction ? w->written : w->read;
+    unsigned *n = a->Direction ? &w->nwritten : &w->nread;
+    for (unsigned i = 0; i < a->AccessSize; i++, ++*n)
+        log[*n % sizeof(w->read)] = a->Data[i];
     return S_OK;
 }
 
@@ -140,6 +146,42 @@ static HRESULT CALLBACK cb_xlate(VOID *ctx, WHV_GUEST_VIRTUAL_ADDRESS gva,
     return S_OK;
 }
 
+static uint64_t le(const uint8_t *b, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
+/* A plain MOV between a register (or immediate) and memory, decoded from the exit's bytes and
+ * completed: the value moved is the one read or written, nothing else changed. */
+static void check_mov(const struct world *w, const uint64_t *before, const struct emu_insn *in)
+{
+    uint64_t mask = in->size == 8 ? ~0ull : (1ull << (8 * in->size)) - 1;
+    if (in->mem_dst) {
+        uint64_t src = in->has_imm ? in->imm : before[in->reg] >> in->reg_shift;
+        FZ_CHECK(w->nwritten == in->size && w->nread == 0);
+        FZ_CHECK(le(w->written, in->size) == (src & mask));
+        for (unsigned r = 0; r < 16; r++)
+            FZ_CHECK(w->gpr[r] == before[r]);
+        return;
+    }
+    FZ_CHECK(w->nread == in->size && w->nwritten == 0);
+    uint64_t want = le(w->read, in->size);
+    for (unsigned r = 0; r < 16; r++) {
+        if (r != in->reg) {
+            FZ_CHECK(w->gpr[r] == before[r]);
+        } else if (in->size == 4) { /* a 32-bit destination is zero-extended */
+            FZ_CHECK(w->gpr[r] == want);
+        } else {
+            uint64_t m = mask << in->reg_shift;
+            FZ_CHECK((w->gpr[r] & m) == want << in->reg_shift);
+            FZ_CHECK((w->gpr[r] & ~m) == (before[r] & ~m));
+        }
+    }
+}
+
 static uint64_t mode_mask(const WHV_VP_EXIT_CONTEXT *vp)
 {
     if (vp->ExecutionState.EferLma && vp->Cs.Long)
@@ -191,6 +233,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_bytes(&f, w.ram, sizeof(w.ram)); /* whatever is left: guest RAM, and the callbacks' data */
 
     WHV_EMULATOR_STATUS st;
+    uint64_t before[16];
+    memcpy(before, w.gpr, sizeof(before));
     bool io = kind & 1;
     if (io) {
         WHV_X64_IO_PORT_ACCESS_CONTEXT c;
@@ -230,11 +274,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(len >= 1 && len <= EMU_MAX_INSN_LEN);
         FZ_CHECK((w.rip & ~mode_mask(&vp)) == 0);
     }
+    struct emu_insn in;
+    if (st.EmulationSuccessful && !io && count && w.rip_written &&
+        emu_decode(bytes, count > 16 ? 16 : count, mode_of(&vp), &in) == 0 && in.op == EMU_OP_MOV)
+        check_mov(&w, before, &in);
     if (w.fault_written) {
         FZ_CHECK(!w.rip_written || w.rip == vp.Rip);
         FZ_CHECK(!vp.ExecutionState.InterruptionPending);
         /* An instruction that does not repeat faults before its first access with an effect. */
-        struct emu_insn in;
         if (count && emu_decode(bytes, count > 16 ? 16 : count, mode_of(&vp), &in) == 0 &&
             in.rep == EMU_REP_NONE)
             FZ_CHECK(w.side_effects == 0);
