@@ -285,6 +285,9 @@ static void op_rw_gpa(struct fz *f)
     if (fz_u8(f) & 1) {
         fz_bytes(f, buf, size);
         hr = FZ_HR(WHvWriteGpaRange(h, vp, gpa, ctl, buf, size));
+        uint8_t back[sizeof(buf)];
+        if (SUCCEEDED(hr) && SUCCEEDED(FZ_HR(WHvReadGpaRange(h, vp, gpa, ctl, back, size))))
+            FZ_CHECK(!memcmp(back, buf, size)); /* what was written reads back */
     } else {
         hr = FZ_HR(WHvReadGpaRange(h, vp, gpa, ctl, buf, size));
     }
@@ -352,6 +355,16 @@ static void op_registers(struct fz *f)
         for (UINT32 i = 0; i < n; i++)
             fz_bytes(f, &vals[i], fz_u8(f) & 1 ? 8 : sizeof(vals[i]));
         hr = FZ_HR(WHvSetVirtualProcessorRegisters(h, vp, names, n, vals));
+        /* General-purpose registers read back as written (unless named twice). */
+        WHV_REGISTER_VALUE back[4];
+        if (SUCCEEDED(hr) && n && SUCCEEDED(FZ_HR(WHvGetVirtualProcessorRegisters(h, vp, names, n, back))))
+            for (UINT32 i = 0; i < n; i++) {
+                bool twice = false;
+                for (UINT32 j = 0; j < n; j++)
+                    twice |= j != i && names[j] == names[i];
+                if (names[i] <= WHvX64RegisterR15 && !twice)
+                    FZ_CHECK(back[i].Reg64 == vals[i].Reg64);
+            }
     } else {
         hr = FZ_HR(WHvGetVirtualProcessorRegisters(h, vp, names, n, vals));
     }
