@@ -3,7 +3,7 @@
  * the exit path), hypercalls (synic_hypercall on a VP whose registers the input sets: control,
  * input GPA or fast input, RIP inside or outside the stub, either port), the message and event
  * pages in guest RAM (which the guest may fill, move or unmap), and the host calls that write
- * into them. Each input gets a fresh partition: 2 VPs, xAPIC, the synthetic features, 64 KiB of
+ * into them. Each input gets a fresh partition: 2 VPs, xAPIC, the synthetic features, 16 KiB of
  * RAM at GPA 0, input-chosen extended exits. Checks: known HRESULTs and hypercall statuses, a
  * posted message lands in its slot, a signalled flag is set, deliverable SINTs were asked for. */
 #include <errno.h>
@@ -12,7 +12,7 @@
 
 #include "synic/synic.h"
 
-#define RAM_SIZE 0x10000u
+#define RAM_SIZE 0x4000u /* 4 pages: the SynIC pages often sit at the end of RAM */
 #define NVPS 2
 #define NPORTS 4
 
@@ -46,7 +46,7 @@ static bool slow_op(struct state *s)
 static uint64_t pick_gpa(struct fz *f)
 {
     uint8_t how = fz_u8(f);
-    uint64_t page = (uint64_t)(how & 0xf) << 12;
+    uint64_t page = (uint64_t)(how & 0x3) << 12;
     unsigned kind = how >> 4;
     if (kind < 10)
         return page;
@@ -87,6 +87,23 @@ static void op_msr(struct state *s, struct fz *f)
     int r = synic_msr(vp_of(s, i), write, index, &value, &deliverable);
     FZ_CHECK(r == 0 || r == -EINVAL);
     FZ_CHECK(!write || index == 0x40000084 || deliverable == 0);
+}
+
+/* What a guest driver does at start-up, in one step (so inputs reach the enabled SynIC with a few
+ * bytes): guest OS id, hypercall page, SCONTROL, SIMP and SIEFP at chosen GPAs, SINTs unmasked. */
+static void op_enable(struct state *s, struct fz *f)
+{
+    unsigned i = fz_u8(f) % NVPS;
+    uint64_t v[5] = {0x1040000000000001ull, pick_gpa(f) | 1, 1, pick_gpa(f) | 1, pick_gpa(f) | 1};
+    const uint32_t idx[5] = {0x40000000, 0x40000001, 0x40000080, 0x40000083, 0x40000082};
+    uint16_t deliverable;
+    for (unsigned k = 0; k < 5; k++)
+        synic_msr(vp_of(s, i), true, idx[k], &v[k], &deliverable);
+    uint16_t unmask = fz_u16(f);
+    for (unsigned sint = 0; sint < 16; sint++) {
+        uint64_t val = unmask >> sint & 1 ? 0x30u + sint : 0x10000u;
+        synic_msr(vp_of(s, i), true, 0x40000090 + sint, &val, &deliverable);
+    }
 }
 
 static void op_guest_msrs(struct state *s, struct fz *f)
@@ -352,7 +369,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static void (*const ops[])(struct state *, struct fz *) = {
-        op_msr, op_msr, op_msr, op_hypercall, op_hypercall, op_post, op_signal,
+        op_msr, op_msr, op_enable, op_hypercall, op_hypercall, op_post, op_signal,
         op_page_state, op_port, op_ram, op_deliverable, op_regs, op_guest_msrs,
     };
     struct fz f = {data, size, 0};
