@@ -232,8 +232,8 @@ static void op_get_property(struct fz *f)
     struct part *slot;
     WHV_PARTITION_HANDLE h = pick_part(f, &slot);
     UINT32 code = FZ_PICK(f, prop_codes);
-    uint8_t *buf = malloc(1024);
     UINT32 size = fz_u8(f) & 0x80 ? fz_below(f, 1025) : sizeof(WHV_PARTITION_PROPERTY), written = 0;
+    uint8_t *buf = malloc(size ? size : 1); /* exactly the size passed: ASan sees overruns */
     HRESULT hr = FZ_HR(WHvGetPartitionProperty(h, (WHV_PARTITION_PROPERTY_CODE)code,
                                                fz_u8(f) == 0xff ? NULL : buf, size, &written));
     must_fail_without(slot, hr);
@@ -291,21 +291,22 @@ static void op_rw_gpa(struct fz *f)
     struct part *slot;
     WHV_PARTITION_HANDLE h = pick_part(f, &slot);
     UINT32 vp = pick_vp(f);
-    uint8_t buf[300];
-    UINT32 size = fz_below(f, sizeof(buf) + 1);
+    UINT32 size = fz_below(f, 301);
+    uint8_t *buf = malloc(size ? size : 1), *back = malloc(size ? size : 1);
     WHV_ACCESS_GPA_CONTROLS ctl = {.AsUINT64 = fz_u8(f) == 0xff ? fz_u64(f) : 0};
     uint64_t gpa = fz_u8(f) & 1 ? pick_gpa(f) : fz_u16(f);
     HRESULT hr;
     if (fz_u8(f) & 1) {
         fz_bytes(f, buf, size);
         hr = FZ_HR(WHvWriteGpaRange(h, vp, gpa, ctl, buf, size));
-        uint8_t back[sizeof(buf)];
         if (SUCCEEDED(hr) && SUCCEEDED(FZ_HR(WHvReadGpaRange(h, vp, gpa, ctl, back, size))))
             FZ_CHECK(!memcmp(back, buf, size)); /* what was written reads back */
     } else {
         hr = FZ_HR(WHvReadGpaRange(h, vp, gpa, ctl, buf, size));
     }
     must_fail_without(slot, hr);
+    free(buf);
+    free(back);
 }
 
 /* ---- virtual processors ---- */
@@ -359,9 +360,10 @@ static void op_registers(struct fz *f)
     struct part *slot;
     WHV_PARTITION_HANDLE h = pick_part(f, &slot);
     UINT32 vp = pick_vp(f), n = fz_below(f, 5);
-    WHV_REGISTER_NAME names[4];
-    WHV_REGISTER_VALUE vals[4];
-    memset(vals, 0, sizeof(vals));
+    /* Arrays of exactly n entries: ASan sees any access past RegisterCount. */
+    WHV_REGISTER_NAME *names = malloc(sizeof(*names) * (n ? n : 1));
+    WHV_REGISTER_VALUE *vals = calloc(n ? n : 1, sizeof(*vals));
+    WHV_REGISTER_VALUE *back = calloc(n ? n : 1, sizeof(*back));
     for (UINT32 i = 0; i < n; i++)
         names[i] = pick_reg(f);
     HRESULT hr;
@@ -370,7 +372,6 @@ static void op_registers(struct fz *f)
             fz_bytes(f, &vals[i], fz_u8(f) & 1 ? 8 : sizeof(vals[i]));
         hr = FZ_HR(WHvSetVirtualProcessorRegisters(h, vp, names, n, vals));
         /* General-purpose registers read back as written (unless named twice). */
-        WHV_REGISTER_VALUE back[4];
         if (SUCCEEDED(hr) && n && SUCCEEDED(FZ_HR(WHvGetVirtualProcessorRegisters(h, vp, names, n, back))))
             for (UINT32 i = 0; i < n; i++) {
                 bool twice = false;
@@ -385,6 +386,9 @@ static void op_registers(struct fz *f)
     must_fail_without(slot, hr);
     if (n && SUCCEEDED(hr))
         FZ_CHECK(vp_exists(slot, vp));
+    free(names);
+    free(vals);
+    free(back);
 }
 
 static void op_interrupt(struct fz *f)
@@ -401,7 +405,8 @@ static void op_target_set(struct fz *f)
 {
     struct part *slot;
     WHV_PARTITION_HANDLE h = pick_part(f, &slot);
-    UINT32 vps[8], n = 0, count = fz_below(f, 9);
+    UINT32 n = 0, count = fz_below(f, 9);
+    UINT32 *vps = malloc(sizeof(*vps) * (count ? count : 1));
     HRESULT hr = FZ_HR(WHvGetInterruptTargetVpSet(h, fz_u8(f) & 0x80 ? fz_u64(f) : fz_u8(f),
                                                   (WHV_INTERRUPT_DESTINATION_MODE)(fz_u8(f) % 3),
                                                   vps, count, &n));
@@ -411,6 +416,7 @@ static void op_target_set(struct fz *f)
         for (UINT32 i = 0; i < n; i++)
             FZ_CHECK(vp_exists(slot, vps[i]));
     }
+    free(vps);
 }
 
 static void op_vp_state(struct fz *f)
