@@ -182,6 +182,77 @@ static void check_mov(const struct world *w, const uint64_t *before, const struc
     }
 }
 
+/* The host CPU as the reference for the ALU: runs `op src, dst` natively on size-byte operands
+ * with CF as given, returns the result and the six arithmetic flags. */
+#define ALU_CASE(opc, name)                                                                   \
+    case opc:                                                                                 \
+        switch (size) {                                                                       \
+        case 1: ALU_ASM(name "b", uint8_t, "q"); break;                                       \
+        case 2: ALU_ASM(name "w", uint16_t, "r"); break;                                      \
+        case 4: ALU_ASM(name "l", uint32_t, "r"); break;                                      \
+        default: ALU_ASM(name "q", uint64_t, "r"); break;                                     \
+        }                                                                                     \
+        break;
+#define ALU_ASM(insn, type, cons)                                                             \
+    do {                                                                                      \
+        type d_ = (type)d, s_ = (type)src;                                                    \
+        __asm__ volatile("pushq %[in]\n\tpopfq\n\t" insn " %[s], %[d]\n\tpushfq\n\tpopq %[out]"   \
+                         : [d] "+" cons(d_), [out] "=r"(fl)                                    \
+                         : [s] cons(s_), [in] "r"(fin)                                         \
+                         : "cc");                                                             \
+        r = d_;                                                                               \
+    } while (0)
+
+static uint64_t native_alu(enum emu_op op, uint64_t d, uint64_t src, unsigned size, bool cf,
+                           uint64_t *flags)
+{
+    uint64_t fin = 0x202 | cf, fl = 0, r = d;
+    switch (op) {
+        ALU_CASE(EMU_OP_ADD, "add")
+        ALU_CASE(EMU_OP_OR, "or")
+        ALU_CASE(EMU_OP_ADC, "adc")
+        ALU_CASE(EMU_OP_SBB, "sbb")
+        ALU_CASE(EMU_OP_AND, "and")
+        ALU_CASE(EMU_OP_SUB, "sub")
+        ALU_CASE(EMU_OP_XOR, "xor")
+        ALU_CASE(EMU_OP_CMP, "cmp")
+        ALU_CASE(EMU_OP_TEST, "test")
+    default:
+        FZ_CHECK(!"not an ALU operation");
+    }
+    *flags = fl & ARITH_FLAGS;
+    return r;
+}
+
+/* An ALU instruction with a memory operand, decoded from the exit's bytes and completed: result
+ * and flags are what the host CPU computes for the same operands (AF after logic operations is
+ * undefined on x86 and not compared). */
+static void check_alu(const struct world *w, const uint64_t *before, const struct emu_insn *in,
+                      uint64_t rflags_in)
+{
+    uint64_t mask = in->size == 8 ? ~0ull : (1ull << (8 * in->size)) - 1;
+    FZ_CHECK(w->nread == in->size);
+    uint64_t m = le(w->read, in->size), reg = before[in->reg] >> in->reg_shift & mask;
+    uint64_t d = in->mem_dst ? m : reg, src = in->has_imm ? in->imm : in->mem_dst ? reg : m;
+    uint64_t want_flags, want = native_alu((enum emu_op)in->op, d, src, in->size, rflags_in & 1,
+                                           &want_flags) & mask;
+    uint64_t got_flags = (w->flags_written ? w->rflags : rflags_in) & ARITH_FLAGS;
+    bool logic = in->op == EMU_OP_OR || in->op == EMU_OP_AND || in->op == EMU_OP_XOR ||
+                 in->op == EMU_OP_TEST;
+    uint64_t compare = logic ? ARITH_FLAGS & ~0x10ull : ARITH_FLAGS;
+    FZ_CHECK((got_flags & compare) == (want_flags & compare));
+    bool writes = in->op != EMU_OP_CMP && in->op != EMU_OP_TEST;
+    if (!writes) {
+        FZ_CHECK(w->nwritten == 0);
+    } else if (in->mem_dst) {
+        FZ_CHECK(w->nwritten == in->size && le(w->written, in->size) == want);
+    } else if (in->size == 4) {
+        FZ_CHECK(w->gpr[in->reg] == want);
+    } else {
+        FZ_CHECK((w->gpr[in->reg] >> in->reg_shift & mask) == want);
+    }
+}
+
 static uint64_t mode_mask(const WHV_VP_EXIT_CONTEXT *vp)
 {
     if (vp->ExecutionState.EferLma && vp->Cs.Long)
@@ -276,8 +347,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct emu_insn in;
     if (st.EmulationSuccessful && !io && count && w.rip_written &&
-        emu_decode(bytes, count > 16 ? 16 : count, mode_of(&vp), &in) == 0 && in.op == EMU_OP_MOV)
-        check_mov(&w, before, &in);
+        emu_decode(bytes, count > 16 ? 16 : count, mode_of(&vp), &in) == 0) {
+        if (in.op == EMU_OP_MOV)
+            check_mov(&w, before, &in);
+        else if (in.op >= EMU_OP_ADD && in.op <= EMU_OP_TEST)
+            check_alu(&w, before, &in, vp.Rflags);
+    }
     if (w.fault_written) {
         FZ_CHECK(!w.rip_written || w.rip == vp.Rip);
         FZ_CHECK(!vp.ExecutionState.InterruptionPending);
