@@ -154,8 +154,9 @@ static uint64_t le(const uint8_t *b, unsigned n)
     return v;
 }
 
-/* A plain MOV between a register (or immediate) and memory, decoded from the exit's bytes and
- * completed: the value moved is the one read or written, nothing else changed. */
+/* A MOV (or MOVZX/MOVSX load) between a register (or immediate) and memory, decoded from the
+ * exit's bytes and completed: the value moved is the one read or written (extended as the
+ * instruction says), nothing else changed. */
 static void check_mov(const struct world *w, const uint64_t *before, const struct emu_insn *in)
 {
     uint64_t mask = in->size == 8 ? ~0ull : (1ull << (8 * in->size)) - 1;
@@ -167,8 +168,12 @@ static void check_mov(const struct world *w, const uint64_t *before, const struc
             FZ_CHECK(w->gpr[r] == before[r]);
         return;
     }
-    FZ_CHECK(w->nread == in->size && w->nwritten == 0);
-    uint64_t want = le(w->read, in->size);
+    FZ_CHECK(w->nread == in->src_size && w->nwritten == 0);
+    uint64_t want = le(w->read, in->src_size);
+    if (in->op == EMU_OP_MOVSX) {
+        unsigned shift = 64 - 8 * in->src_size;
+        want = (uint64_t)((int64_t)(want << shift) >> shift) & mask;
+    }
     for (unsigned r = 0; r < 16; r++) {
         if (r != in->reg) {
             FZ_CHECK(w->gpr[r] == before[r]);
@@ -349,6 +354,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st.EmulationSuccessful && !io && count && w.rip_written &&
         emu_decode(bytes, count > 16 ? 16 : count, mode_of(&vp), &in) == 0) {
         if (in.op == EMU_OP_MOV)
+            check_mov(&w, before, &in);
+        else if (in.op == EMU_OP_MOVZX || in.op == EMU_OP_MOVSX)
             check_mov(&w, before, &in);
         else if (in.op >= EMU_OP_ADD && in.op <= EMU_OP_TEST)
             check_alu(&w, before, &in, vp.Rflags);
