@@ -214,17 +214,25 @@ static void op_guest(struct fz *f)
     }
 }
 
+static struct sockaddr_un listener_addr = {.sun_family = AF_UNIX};
+
+static void remove_listener(void)
+{
+    unlink(listener_addr.sun_path);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     snprintf(sock_path, sizeof(sock_path), "/tmp/fuzz_vsock.%d", (int)getpid());
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", sock_path, HOST_PORT);
-    unlink(sa.sun_path);
+    struct sockaddr_un *sa = &listener_addr;
+    snprintf(sa->sun_path, sizeof(sa->sun_path), "%s_%u", sock_path, HOST_PORT);
+    unlink(sa->sun_path);
+    atexit(remove_listener);
     listener = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     FZ_CHECK(listener >= 0);
-    FZ_CHECK(bind(listener, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    FZ_CHECK(bind(listener, (struct sockaddr *)sa, sizeof(*sa)) == 0);
     FZ_CHECK(listen(listener, 16) == 0);
     return 0;
 }
