@@ -179,8 +179,8 @@ static void op_host(struct fz *f)
         uint8_t buf[64];
         unsigned n = fz_below(f, sizeof(buf) + 1);
         fz_bytes(f, buf, n);
-        if (write(conns[k], buf, n) < 0) {
-            /* the device closed it: fine */
+        if (send(conns[k], buf, n, MSG_NOSIGNAL) < 0) {
+            /* the device closed it: fine (and no SIGPIPE) */
         }
         ssize_t r = read(conns[k], buf, sizeof(buf));
         (void)r;
