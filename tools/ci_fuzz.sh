@@ -28,7 +28,7 @@ for fuzzer in $fuzzers; do
         tail -n 60 "$work.log"
         echo "FAIL: $fuzzer found something: $(ls "$findings" | grep "^$fuzzer-" | tr '\n' ' ')"
     else
-        grep -E "^#[0-9]+ +DONE|^SKIP|stat::average_exec_per_sec" "$work.log" || true
+        grep -E "^#[0-9]+[[:space:]]+DONE|^SKIP|stat::average_exec_per_sec" "$work.log" || true
     fi
     rm -rf "$work" "$work.log"
 done
