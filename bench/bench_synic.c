@@ -129,16 +129,8 @@ GUEST_CODE static void guest_main(void)
 
 static void syn_pre_setup(WHV_PARTITION_HANDLE partition, void *opaque)
 {
-    WHV_PARTITION_PROPERTY prop;
-    WHV_SYNTHETIC_PROCESSOR_FEATURES f = {.AsUINT64 = 0};
     (void)opaque;
-    f.HypervisorPresent = f.Hv1 = f.AccessSynicRegs = f.AccessHypercallRegs = 1;
-    f.AccessVpIndex = f.SignalEvents = 1;
-    memset(&prop, 0, sizeof(prop));
-    prop.SyntheticProcessorFeaturesBanks.BanksCount = 1;
-    prop.SyntheticProcessorFeaturesBanks.AsUINT64[0] = f.AsUINT64;
-    HRESULT hr = WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks, &prop,
-                                         sizeof(prop));
+    HRESULT hr = guest_synic_enable(partition);
     if (FAILED(hr))
         die("WHvSetPartitionProperty(SyntheticProcessorFeaturesBanks)", hr);
 }

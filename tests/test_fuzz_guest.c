@@ -404,17 +404,9 @@ static bool fz_exit(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXIT_CONTEXT *e
 
 static void fz_pre_setup(WHV_PARTITION_HANDLE partition, void *opaque)
 {
-    WHV_SYNTHETIC_PROCESSOR_FEATURES f = {.AsUINT64 = 0};
     WHV_EXTENDED_VM_EXITS x = {.AsUINT64 = 0};
     WHV_PARTITION_PROPERTY prop;
-    (void)opaque;
-    f.HypervisorPresent = f.Hv1 = f.AccessSynicRegs = f.AccessHypercallRegs = 1;
-    f.AccessVpIndex = f.SignalEvents = 1;
-    memset(&prop, 0, sizeof(prop));
-    prop.SyntheticProcessorFeaturesBanks.BanksCount = 1;
-    prop.SyntheticProcessorFeaturesBanks.AsUINT64[0] = f.AsUINT64;
-    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks, &prop,
-                                    sizeof(prop)));
+    guest_synic_pre_setup(partition, opaque);
     x.X64MsrExit = x.HypercallExit = x.UnknownSynicConnection = 1;
     memset(&prop, 0, sizeof(prop));
     prop.ExtendedVmExits = x;

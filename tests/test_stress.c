@@ -59,25 +59,6 @@ GUEST_CODE static void guest_stress_main(uint64_t index)
 
 /* ---- Host ---- */
 
-static uint64_t synic_bank0(void)
-{
-    WHV_SYNTHETIC_PROCESSOR_FEATURES f = {.AsUINT64 = 0};
-    f.HypervisorPresent = f.Hv1 = f.AccessSynicRegs = f.AccessHypercallRegs = 1;
-    f.AccessVpIndex = f.SignalEvents = 1;
-    return f.AsUINT64;
-}
-
-static void stress_pre_setup(WHV_PARTITION_HANDLE partition, void *opaque)
-{
-    WHV_PARTITION_PROPERTY prop;
-    (void)opaque;
-    memset(&prop, 0, sizeof(prop));
-    prop.SyntheticProcessorFeaturesBanks.BanksCount = 1;
-    prop.SyntheticProcessorFeaturesBanks.AsUINT64[0] = synic_bank0();
-    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks, &prop,
-                                    sizeof(prop)));
-}
-
 /* Everything the threads share; counters are live pointers into guest RAM. */
 static struct stress {
     struct guest_vm *vm;
@@ -412,7 +393,7 @@ static void *state_main(void *opaque)
 static void test_stress_all_paths_exactly_once(void)
 {
     struct guest_vm_config cfg = {.nr_vps = NR_VPS, .apic_mode = WHvX64LocalApicEmulationModeX2Apic,
-                                  .pre_setup = stress_pre_setup};
+                                  .pre_setup = guest_synic_pre_setup};
     unsigned seconds = stress_env("STRESS_SECONDS", 3);
 
     static pthread_t threads[NR_SENDERS + NR_TRIGGERS + 6];

@@ -17,15 +17,6 @@
 #define XAPIC WHvX64LocalApicEmulationModeXApic
 #define X2APIC WHvX64LocalApicEmulationModeX2Apic
 
-/* The bank that WHvGetCapability(SyntheticProcessorFeaturesBanks) reports. */
-static uint64_t synic_bank0(void)
-{
-    WHV_SYNTHETIC_PROCESSOR_FEATURES f = {.AsUINT64 = 0};
-    f.HypervisorPresent = f.Hv1 = f.AccessSynicRegs = f.AccessHypercallRegs = 1;
-    f.AccessVpIndex = f.SignalEvents = 1;
-    return f.AsUINT64;
-}
-
 /* ---- Guest configuration (written by the host before the VPs start) ---- */
 
 struct syn_vp_cfg {
@@ -82,13 +73,8 @@ static void syn_pre_setup(WHV_PARTITION_HANDLE partition, void *opaque)
     const struct syn_opts *o = opaque;
     WHV_PARTITION_PROPERTY prop;
 
-    if (!o->no_bank) {
-        memset(&prop, 0, sizeof(prop));
-        prop.SyntheticProcessorFeaturesBanks.BanksCount = 1;
-        prop.SyntheticProcessorFeaturesBanks.AsUINT64[0] = synic_bank0();
-        TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks,
-                                        &prop, sizeof(prop)));
-    }
+    if (!o->no_bank)
+        TEST_HR(guest_synic_enable(partition));
     if (o->extended_exits) {
         memset(&prop, 0, sizeof(prop));
         prop.ExtendedVmExits.AsUINT64 = o->extended_exits;
@@ -255,7 +241,7 @@ static void test_cpuid_with_bank(void)
 
     TEST_HR(WHvGetCapability(WHvCapabilityCodeSyntheticProcessorFeaturesBanks, &cap, sizeof(cap), &written));
     TEST_ASSERT_EQ(cap.SyntheticProcessorFeaturesBanks.BanksCount, 1);
-    TEST_ASSERT_EQ(cap.SyntheticProcessorFeaturesBanks.AsUINT64[0], synic_bank0());
+    TEST_ASSERT_EQ(cap.SyntheticProcessorFeaturesBanks.AsUINT64[0], guest_synic_features());
 
     struct guest_vm *vm = syn_vm_create(XAPIC, 1, false, 0);
     guest_vm_add_vp(vm, 0, guest_cpuid_main, 0, 0);

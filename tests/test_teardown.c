@@ -45,25 +45,11 @@ GUEST_CODE static void guest_teardown_main(uint64_t index)
         guest_sti_hlt();
 }
 
-static void td_pre_setup(WHV_PARTITION_HANDLE partition, void *opaque)
-{
-    WHV_SYNTHETIC_PROCESSOR_FEATURES f = {.AsUINT64 = 0};
-    WHV_PARTITION_PROPERTY prop;
-    (void)opaque;
-    f.HypervisorPresent = f.Hv1 = f.AccessSynicRegs = f.AccessHypercallRegs = 1;
-    f.AccessVpIndex = f.SignalEvents = 1;
-    memset(&prop, 0, sizeof(prop));
-    prop.SyntheticProcessorFeaturesBanks.BanksCount = 1;
-    prop.SyntheticProcessorFeaturesBanks.AsUINT64[0] = f.AsUINT64;
-    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks, &prop,
-                                    sizeof(prop)));
-}
-
 /* A partition whose VPs are at READY (interrupts about to be enabled). */
 static struct guest_vm *td_vm_create(void)
 {
     struct guest_vm_config cfg = {.nr_vps = NR_VPS, .apic_mode = WHvX64LocalApicEmulationModeX2Apic,
-                                  .pre_setup = td_pre_setup};
+                                  .pre_setup = guest_synic_pre_setup};
     guest_apic_x2 = 0;
     memset((void *)irq_count, 0, sizeof(irq_count));
     memset(hv_synic, 0, sizeof(hv_synic));

@@ -847,20 +847,6 @@ static void path_hvsock(void)
  * Host: setup and the child process
  * ====================================================================================== */
 
-static void demo_pre_setup(WHV_PARTITION_HANDLE partition, void *opaque)
-{
-    WHV_PARTITION_PROPERTY prop;
-    WHV_SYNTHETIC_PROCESSOR_FEATURES f = {.AsUINT64 = 0};
-    (void)opaque;
-    f.HypervisorPresent = f.Hv1 = f.AccessSynicRegs = f.AccessHypercallRegs = 1;
-    f.AccessVpIndex = f.SignalEvents = 1;
-    memset(&prop, 0, sizeof(prop));
-    prop.SyntheticProcessorFeaturesBanks.BanksCount = 1;
-    prop.SyntheticProcessorFeaturesBanks.AsUINT64[0] = f.AsUINT64;
-    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks, &prop,
-                                    sizeof(prop)));
-}
-
 static void *gva_hva(struct demo *d, const volatile void *global)
 {
     void *p = guest_vm_gva2hva(d->vm, (uint64_t)(uintptr_t)global);
@@ -873,7 +859,7 @@ static void demo_child(unsigned nr_vps)
     static struct demo d;
     struct guest_vm_config cfg = {.nr_vps = nr_vps,
                                   .apic_mode = WHvX64LocalApicEmulationModeXApic,
-                                  .pre_setup = demo_pre_setup};
+                                  .pre_setup = guest_synic_pre_setup};
     WHV_REGISTER_VALUE ap_regs[NR_VP_REGS];
     char err[ERRLEN];
 

@@ -2,6 +2,8 @@
  * SINT interrupt handler, and hypercalls through the hypercall page. Runs inside the guest. */
 #include "guest_synic.h"
 
+#include <string.h>
+
 #define APIC_BASE_MSR 0x1Bu
 #define APIC_BASE_X2APIC (1ull << 10)
 #define APIC_EOI_GVA (GUEST_DIRECT_MAP + 0xFEE000B0ull)
@@ -178,4 +180,30 @@ GUEST_CODE uint64_t hv_post_message(uint32_t connection_id, uint32_t type, const
     for (uint32_t i = 0; i < size && i < HV_MESSAGE_PAYLOAD_MAX; i++)
         in->payload[i] = p[i];
     return hv_hypercall(HV_CALL_POST_MESSAGE, gpa, 0);
+}
+
+/* ---- Host side ---- */
+
+uint64_t guest_synic_features(void)
+{
+    WHV_SYNTHETIC_PROCESSOR_FEATURES f = {.AsUINT64 = 0};
+    f.HypervisorPresent = f.Hv1 = f.AccessSynicRegs = f.AccessHypercallRegs = 1;
+    f.AccessVpIndex = f.SignalEvents = 1;
+    return f.AsUINT64;
+}
+
+HRESULT guest_synic_enable(WHV_PARTITION_HANDLE partition)
+{
+    WHV_PARTITION_PROPERTY prop;
+    memset(&prop, 0, sizeof(prop));
+    prop.SyntheticProcessorFeaturesBanks.BanksCount = 1;
+    prop.SyntheticProcessorFeaturesBanks.AsUINT64[0] = guest_synic_features();
+    return WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks, &prop,
+                                   sizeof(prop));
+}
+
+void guest_synic_pre_setup(WHV_PARTITION_HANDLE partition, void *opaque)
+{
+    (void)opaque;
+    TEST_HR(guest_synic_enable(partition));
 }

@@ -130,4 +130,13 @@ uint64_t hv_signal_event_mem(uint32_t connection_id, uint16_t flag);
 /* HvPostMessage (input in this VP's input page); size <= HV_MESSAGE_PAYLOAD_MAX. */
 uint64_t hv_post_message(uint32_t connection_id, uint32_t type, const void *payload, uint32_t size);
 
+/* ---- Host side ---- */
+/* The synthetic features the SynIC guests use: HypervisorPresent, Hv1, the SynIC, hypercall and
+ * VP index MSRs, SignalEvents (what WHvGetCapability(SyntheticProcessorFeaturesBanks) reports). */
+uint64_t guest_synic_features(void);
+/* Sets the partition's SyntheticProcessorFeaturesBanks to guest_synic_features(). */
+HRESULT guest_synic_enable(WHV_PARTITION_HANDLE partition);
+/* A guest_vm_config.pre_setup that enables the SynIC features (fails the test if it cannot). */
+void guest_synic_pre_setup(WHV_PARTITION_HANDLE partition, void *opaque);
+
 #endif /* OPENWHP_TESTS_GUEST_SYNIC_H */
