@@ -605,19 +605,6 @@ static void test_notification_port_event(void)
 
 #define NR_VPS 2
 
-static WHV_TRIGGER_PARAMETERS interrupt_trigger(uint32_t dest, uint32_t vector)
-{
-    WHV_TRIGGER_PARAMETERS t;
-    memset(&t, 0, sizeof(t));
-    t.TriggerType = WHvTriggerTypeInterrupt;
-    t.Interrupt.Type = WHvX64InterruptTypeFixed;
-    t.Interrupt.DestinationMode = WHvX64InterruptDestinationModePhysical;
-    t.Interrupt.TriggerMode = WHvX64InterruptTriggerModeEdge;
-    t.Interrupt.Destination = dest;
-    t.Interrupt.Vector = vector;
-    return t;
-}
-
 static WHV_TRIGGER_PARAMETERS msi_trigger(uint32_t dest, uint32_t vector)
 {
     WHV_TRIGGER_PARAMETERS t;
@@ -762,7 +749,7 @@ static void signal_and_expect(struct guest_vm *vm, HANDLE ev, uint32_t vp, uint3
 static void trigger_interrupt(WHV_X64_LOCAL_APIC_EMULATION_MODE mode)
 {
     struct guest_vm *vm = trigger_vm(mode, NR_VPS);
-    WHV_TRIGGER_PARAMETERS t = interrupt_trigger(1, 0x50);
+    WHV_TRIGGER_PARAMETERS t = irq_fixed_trigger(1, 0x50);
     WHV_TRIGGER_HANDLE th = NULL;
     HANDLE ev = NULL;
 
@@ -784,24 +771,24 @@ static void trigger_interrupt(WHV_X64_LOCAL_APIC_EMULATION_MODE mode)
     EXPECT_VECTOR_ON(NR_VPS, 0x50, 0x2, 1);
 
     /* Retarget to VP 0, then another vector. */
-    t = interrupt_trigger(0, 0x50);
+    t = irq_fixed_trigger(0, 0x50);
     TEST_HR(WHvUpdateTriggerParameters(vm->partition, &t, th));
     signal_and_expect(vm, ev, 0, 0x50);
-    t = interrupt_trigger(0, 0x51);
+    t = irq_fixed_trigger(0, 0x51);
     TEST_HR(WHvUpdateTriggerParameters(vm->partition, &t, th));
     signal_and_expect(vm, ev, 0, 0x51);
     EXPECT_VECTOR_ON(NR_VPS, 0x50, 0, 0);
-    t = interrupt_trigger(1, 0x52);
+    t = irq_fixed_trigger(1, 0x52);
     TEST_HR(WHvUpdateTriggerParameters(vm->partition, &t, th));
     signal_and_expect(vm, ev, 1, 0x52);
 
     /* A trigger keeps its type; bad updates change nothing. */
     t = msi_trigger(0, 0x53);
     TEST_HR_EQ(WHvUpdateTriggerParameters(vm->partition, &t, th), E_INVALIDARG);
-    t = interrupt_trigger(0, 0x53);
+    t = irq_fixed_trigger(0, 0x53);
     t.Interrupt.TriggerMode = WHvX64InterruptTriggerModeLevel;
     TEST_HR_EQ(WHvUpdateTriggerParameters(vm->partition, &t, th), E_INVALIDARG);
-    t = interrupt_trigger(0, 0x53);
+    t = irq_fixed_trigger(0, 0x53);
     TEST_HR_EQ(WHvUpdateTriggerParameters(vm->partition, &t, (WHV_TRIGGER_HANDLE)&t), E_HANDLE);
     TEST_HR_EQ(WHvUpdateTriggerParameters(vm->partition, NULL, th), E_INVALIDARG);
     signal_and_expect(vm, ev, 1, 0x52);
@@ -827,7 +814,7 @@ static void test_trigger_interrupt_xapic(void) { trigger_interrupt(XAPIC); }
 static void test_trigger_nmi(void)
 {
     struct guest_vm *vm = trigger_vm(X2APIC, NR_VPS);
-    WHV_TRIGGER_PARAMETERS t = interrupt_trigger(1, 0);
+    WHV_TRIGGER_PARAMETERS t = irq_fixed_trigger(1, 0);
     WHV_TRIGGER_HANDLE th;
     HANDLE ev;
 
@@ -851,10 +838,10 @@ static void test_trigger_device_interrupt(void)
     t = msi_trigger(0, 0x59);
     TEST_HR(WHvUpdateTriggerParameters(vm->partition, &t, th));
     signal_and_expect(vm, ev, 0, 0x59);
-    t = interrupt_trigger(0, 0x59);
+    t = irq_fixed_trigger(0, 0x59);
     TEST_HR_EQ(WHvUpdateTriggerParameters(vm->partition, &t, th), E_INVALIDARG);
     /* Two triggers at once, one of each type */
-    t = interrupt_trigger(1, 0x5A);
+    t = irq_fixed_trigger(1, 0x5A);
     TEST_HR(WHvCreateTrigger(vm->partition, &t, &th2, &ev2));
     TEST_ASSERT(th2 != th && ev2 != ev);
     async_begin(vm, NR_VPS);
@@ -889,20 +876,20 @@ static void test_trigger_bad_parameters(void)
     HANDLE ev;
 
     guest_vm_add_vp(vm, 0, guest_irq_main, IRQ_X2APIC, 0);
-    t = interrupt_trigger(0, 0x40);
+    t = irq_fixed_trigger(0, 0x40);
     t.Interrupt.TriggerMode = WHvX64InterruptTriggerModeLevel; /* documented: no level triggers */
     EXPECT_CREATE_FAILS(vm, t, E_INVALIDARG);
-    t = interrupt_trigger(0, 15);
+    t = irq_fixed_trigger(0, 15);
     EXPECT_CREATE_FAILS(vm, t, E_INVALIDARG);
-    t = interrupt_trigger(0, 256);
+    t = irq_fixed_trigger(0, 256);
     EXPECT_CREATE_FAILS(vm, t, E_INVALIDARG);
-    t = interrupt_trigger(0, 0x40);
+    t = irq_fixed_trigger(0, 0x40);
     t.Interrupt.Type = WHvX64InterruptTypeInit;
     EXPECT_CREATE_FAILS(vm, t, E_INVALIDARG);
-    t = interrupt_trigger(0, 0x40);
+    t = irq_fixed_trigger(0, 0x40);
     t.Reserved = 1;
     EXPECT_CREATE_FAILS(vm, t, E_INVALIDARG);
-    t = interrupt_trigger(0, 0x40);
+    t = irq_fixed_trigger(0, 0x40);
     t.TriggerType = (WHV_TRIGGER_TYPE)7;
     EXPECT_CREATE_FAILS(vm, t, E_INVALIDARG);
     memset(&t, 0, sizeof(t));
@@ -914,7 +901,7 @@ static void test_trigger_bad_parameters(void)
     t = msi_trigger(0, 0x40);
     t.DeviceInterrupt.MsiAddress = 0x1FEE00000ull;
     EXPECT_CREATE_FAILS(vm, t, E_INVALIDARG);
-    t = interrupt_trigger(0, 0x40);
+    t = irq_fixed_trigger(0, 0x40);
     TEST_HR_EQ(WHvCreateTrigger(vm->partition, NULL, &th, &ev), E_INVALIDARG);
     TEST_HR_EQ(WHvCreateTrigger(vm->partition, &t, NULL, &ev), E_INVALIDARG);
     TEST_HR_EQ(WHvCreateTrigger(vm->partition, &t, &th, NULL), E_INVALIDARG);
@@ -923,7 +910,7 @@ static void test_trigger_bad_parameters(void)
 
     /* No LAPIC: interrupt triggers are refused */
     vm = guest_vm_create(NULL);
-    t = interrupt_trigger(0, 0x40);
+    t = irq_fixed_trigger(0, 0x40);
     EXPECT_CREATE_FAILS(vm, t, HV_OPERATION_DENIED);
     guest_vm_destroy(vm);
 }
@@ -938,7 +925,7 @@ static void test_doorbell_of_a_interrupts_b(void)
 {
     struct guest_vm *b = trigger_vm(X2APIC, 1);
     struct guest_vm *a = db_vm_create();
-    WHV_TRIGGER_PARAMETERS t = interrupt_trigger(0, 0x60);
+    WHV_TRIGGER_PARAMETERS t = irq_fixed_trigger(0, 0x60);
     WHV_TRIGGER_HANDLE th;
     HANDLE ev;
     struct db_result r;
@@ -1021,7 +1008,7 @@ static void *race_update_main(void *opaque)
     struct race *r = opaque;
     unsigned n = 0;
     while (!atomic_load(&r->stop)) {
-        WHV_TRIGGER_PARAMETERS t = interrupt_trigger(0, (n & 1) ? 0x70 : 0x71);
+        WHV_TRIGGER_PARAMETERS t = irq_fixed_trigger(0, (n & 1) ? 0x70 : 0x71);
         HRESULT hr = WHvUpdateTriggerParameters(r->vm->partition, &t, r->th);
         if (FAILED(hr)) {
             r->update_hr = hr;
@@ -1036,7 +1023,7 @@ static void *race_update_main(void *opaque)
 static void test_trigger_signal_during_update(void)
 {
     struct guest_vm *vm = trigger_vm(X2APIC, 1);
-    WHV_TRIGGER_PARAMETERS t = interrupt_trigger(0, 0x70);
+    WHV_TRIGGER_PARAMETERS t = irq_fixed_trigger(0, 0x70);
     static struct race r;
     pthread_t s, u;
 
@@ -1094,7 +1081,7 @@ static void *spam_main(void *opaque)
 static void test_trigger_delete_while_signaled(void)
 {
     struct guest_vm *vm = trigger_vm(X2APIC, 1);
-    WHV_TRIGGER_PARAMETERS t = interrupt_trigger(0, 0x72);
+    WHV_TRIGGER_PARAMETERS t = irq_fixed_trigger(0, 0x72);
     WHV_TRIGGER_HANDLE th;
     HANDLE ev;
     static atomic_int stop;
@@ -1141,7 +1128,7 @@ static void test_trigger_delete_while_signaled(void)
 static void test_trigger_many_threads_signal(void)
 {
     struct guest_vm *vm = trigger_vm(X2APIC, NR_VPS);
-    WHV_TRIGGER_PARAMETERS t = interrupt_trigger(1, 0x74);
+    WHV_TRIGGER_PARAMETERS t = irq_fixed_trigger(1, 0x74);
     WHV_TRIGGER_HANDLE th;
     HANDLE ev;
     static struct signal_job jobs[SPAM_THREADS];
@@ -1241,7 +1228,7 @@ static void expect_no_growth(const char *what, unsigned cycles, double seconds, 
 static void trigger_cycles(struct guest_vm *vm, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        WHV_TRIGGER_PARAMETERS t = (i & 1) ? msi_trigger(0, 0x40 + (i & 0x3F)) : interrupt_trigger(0, 0x40 + (i & 0x3F));
+        WHV_TRIGGER_PARAMETERS t = (i & 1) ? msi_trigger(0, 0x40 + (i & 0x3F)) : irq_fixed_trigger(0, 0x40 + (i & 0x3F));
         WHV_TRIGGER_HANDLE th;
         HANDLE ev;
         HRESULT hr = WHvCreateTrigger(vm->partition, &t, &th, &ev);
@@ -1266,7 +1253,7 @@ static void test_trigger_create_delete_cycles_leak_nothing(void)
     struct usage b = usage_now();
     expect_no_growth("trigger create/delete/close cycles", CYCLES, t1 - t0, a, b);
     /* Still working afterwards */
-    WHV_TRIGGER_PARAMETERS t = interrupt_trigger(0, 0x44);
+    WHV_TRIGGER_PARAMETERS t = irq_fixed_trigger(0, 0x44);
     WHV_TRIGGER_HANDLE th;
     HANDLE ev;
     TEST_HR(WHvCreateTrigger(vm->partition, &t, &th, &ev));
@@ -1326,7 +1313,7 @@ static void test_partition_delete_leaves_events_valid(void)
     struct usage a = usage_now();
     for (int round = 0; round < 20; round++) {
         struct guest_vm *vm = irq_vm_create(X2APIC, 1);
-        WHV_TRIGGER_PARAMETERS t = interrupt_trigger(0, 0x40);
+        WHV_TRIGGER_PARAMETERS t = irq_fixed_trigger(0, 0x40);
         WHV_TRIGGER_HANDLE th;
         HANDLE tev, dev = OpenWhpCreateEvent(FALSE, FALSE), pev = OpenWhpCreateEvent(TRUE, FALSE);
         WHV_DOORBELL_MATCH_DATA m = any_write(DB_GPA);

@@ -101,19 +101,6 @@ static void *sender_main(void *opaque)
     return NULL;
 }
 
-static WHV_TRIGGER_PARAMETERS interrupt_trigger(uint32_t vp, uint32_t vector)
-{
-    WHV_TRIGGER_PARAMETERS t;
-    memset(&t, 0, sizeof(t));
-    t.TriggerType = WHvTriggerTypeInterrupt;
-    t.Interrupt.Type = WHvX64InterruptTypeFixed;
-    t.Interrupt.DestinationMode = WHvX64InterruptDestinationModePhysical;
-    t.Interrupt.TriggerMode = WHvX64InterruptTriggerModeEdge;
-    t.Interrupt.Destination = vp;
-    t.Interrupt.Vector = vector;
-    return t;
-}
-
 /* Signals its trigger; every 16 signals moves it to the other VP, every 64 deletes it and
  * creates a new one (with a new event). */
 static void *trigger_main(void *opaque)
@@ -121,7 +108,7 @@ static void *trigger_main(void *opaque)
     unsigned i = (unsigned)(uintptr_t)opaque, vp = i % NR_RUN_VPS;
     uint32_t vector = TRIGGER_VECTOR(i);
     volatile uint32_t *c0 = st.irq[0][vector], *c1 = st.irq[1][vector];
-    WHV_TRIGGER_PARAMETERS t = interrupt_trigger(vp, vector);
+    WHV_TRIGGER_PARAMETERS t = irq_fixed_trigger(vp, vector);
     WHV_TRIGGER_HANDLE th = NULL;
     HANDLE ev = NULL;
     HRESULT hr = WHvCreateTrigger(st.vm->partition, &t, &th, &ev);
@@ -147,7 +134,7 @@ static void *trigger_main(void *opaque)
             st.trig_recreates[i]++;
         } else if (n % 16 == 0) {
             vp = (vp + 1) % NR_RUN_VPS;
-            t = interrupt_trigger(vp, vector);
+            t = irq_fixed_trigger(vp, vector);
             hr = WHvUpdateTriggerParameters(st.vm->partition, &t, th);
             st.trig_updates[i]++;
         }

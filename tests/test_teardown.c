@@ -279,12 +279,7 @@ static double delete_cycle(unsigned cycle)
     WHV_TRIGGER_HANDLE th_irq, th_synic;
     HANDLE ev_irq, ev_synic, ev_port;
 
-    memset(&t, 0, sizeof(t));
-    t.TriggerType = WHvTriggerTypeInterrupt;
-    t.Interrupt.Type = WHvX64InterruptTypeFixed;
-    t.Interrupt.TriggerMode = WHvX64InterruptTriggerModeEdge;
-    t.Interrupt.Destination = 1;
-    t.Interrupt.Vector = VECTOR_TRIGGER;
+    t = irq_fixed_trigger(1, VECTOR_TRIGGER);
     TEST_HR(WHvCreateTrigger(p, &t, &th_irq, &ev_irq));
     memset(&t, 0, sizeof(t));
     t.TriggerType = WHvTriggerTypeSynicEvent;

@@ -623,13 +623,7 @@ static void path_trigger(struct demo *d)
     HRESULT hr;
 
     path_begin(&p, P_TRIGGER, ROUNDS);
-    memset(&t, 0, sizeof(t));
-    t.TriggerType = WHvTriggerTypeInterrupt;
-    t.Interrupt.Type = WHvX64InterruptTypeFixed;
-    t.Interrupt.DestinationMode = WHvX64InterruptDestinationModePhysical;
-    t.Interrupt.TriggerMode = WHvX64InterruptTriggerModeEdge;
-    t.Interrupt.Destination = 0;
-    t.Interrupt.Vector = TRIGGER_VECTOR;
+    t = irq_fixed_trigger(0, TRIGGER_VECTOR);
     hr = WHvCreateTrigger(d->vm->partition, &t, &th, &ev);
     if (FAILED(hr)) {
         path_fail(&p, "WHvCreateTrigger returned 0x%08x", (unsigned)hr);

@@ -168,6 +168,20 @@ static inline void apic_map(struct guest_vm *vm)
     ((uint64_t *)guest_vm_gpa2hva(vm, table))[(APIC_GVA >> 12) & 0x1FF] |= 0x18; /* PWT | PCD */
 }
 
+/* An Interrupt trigger: fixed, physical, edge, to APIC ID dest. */
+static inline WHV_TRIGGER_PARAMETERS irq_fixed_trigger(uint32_t dest, uint32_t vector)
+{
+    WHV_TRIGGER_PARAMETERS t;
+    memset(&t, 0, sizeof(t));
+    t.TriggerType = WHvTriggerTypeInterrupt;
+    t.Interrupt.Type = WHvX64InterruptTypeFixed;
+    t.Interrupt.DestinationMode = WHvX64InterruptDestinationModePhysical;
+    t.Interrupt.TriggerMode = WHvX64InterruptTriggerModeEdge;
+    t.Interrupt.Destination = dest;
+    t.Interrupt.Vector = vector;
+    return t;
+}
+
 static inline HRESULT request_irq(struct guest_vm *vm, WHV_INTERRUPT_TYPE type, WHV_INTERRUPT_DESTINATION_MODE mode,
                                   WHV_INTERRUPT_TRIGGER_MODE trigger, uint32_t dest, uint32_t vector)
 {
