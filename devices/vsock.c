@@ -214,6 +214,14 @@ static void conn_reset(struct vsock *dev, struct conn *c)
 
 static uint32_t buf_space(const struct conn *c) { return VSOCK_BUF_ALLOC - c->buf_len; }
 
+/* Asks for a CREDIT_UPDATE once a quarter of the buffer was forwarded since the last report,
+ * before the guest can run out of credit. */
+static void note_credit(struct conn *c)
+{
+    if (c->fwd_cnt - c->fwd_reported >= VSOCK_BUF_ALLOC / 4)
+        c->need_credit_update = true;
+}
+
 /* Moves buffered bytes into the socket; false when the host end is gone. */
 static bool conn_flush(struct conn *c)
 {
@@ -297,8 +305,7 @@ static void conn_write(struct vsock *dev, struct conn *c, const struct virtq_cha
         buf_append(c, ch, off, len);
         dev->stats.buffered_bytes += len;
     }
-    if (c->fwd_cnt - c->fwd_reported >= VSOCK_BUF_ALLOC / 4)
-        c->need_credit_update = true;
+    note_credit(c);
 }
 
 /* A socket connected to the Unix name prefix_<port> (a file, or with `abstract` the abstract
@@ -468,14 +475,18 @@ static uint32_t peer_credit(const struct conn *c)
     return in_flight >= c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
 }
 
+/* Whether host data may be read for the guest now (readable, not ended, credit left). */
+static bool conn_can_read(const struct conn *c)
+{
+    return c->readable && !c->host_eof && !c->guest_no_recv && peer_credit(c) > 0;
+}
+
 /* Whether the connection has something for a receive buffer now. */
 static bool conn_wants_rx(const struct conn *c)
 {
     if (c->dead || c->state != CONN_ESTABLISHED)
         return false;
-    if (c->need_credit_update)
-        return true;
-    return c->readable && !c->host_eof && !c->guest_no_recv && peer_credit(c) > 0;
+    return c->need_credit_update || conn_can_read(c);
 }
 
 /* Fills one receive chain from c: data, an end-of-stream SHUTDOWN, or a credit update.
@@ -485,7 +496,7 @@ static bool conn_rx(struct vsock *dev, struct conn *c, struct virtq_chain *ch, u
     struct vsock_hdr h;
     size_t room = ch->write_len - sizeof(h);
     uint32_t credit = peer_credit(c);
-    if (c->readable && !c->host_eof && !c->guest_no_recv && credit > 0 && room > 0) {
+    if (conn_can_read(c) && room > 0) {
         struct iovec iov[VIRTQ_MAX_SEGS];
         size_t want = room < credit ? room : credit;
         unsigned n = virtq_slice(ch, true, sizeof(h), want, iov, VIRTQ_MAX_SEGS);
@@ -722,8 +733,8 @@ static void service(struct vsock *dev)
                 conn_reset(dev, it);
             else if (it->guest_no_send && (it->guest_no_recv || it->host_eof) && !it->buf_len && !it->dead)
                 conn_reset(dev, it); /* nothing left to carry either way: RST ends it */
-            if (!it->dead && it->fwd_cnt - it->fwd_reported >= VSOCK_BUF_ALLOC / 4)
-                it->need_credit_update = true;
+            if (!it->dead)
+                note_credit(it); /* flushed bytes are forwarded too */
             it = it->next;
         } while (it != dev->conns);
     bool ok = process_tx(dev) && process_rx(dev);
