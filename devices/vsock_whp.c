@@ -5,15 +5,6 @@
 
 #include "virtio_mmio.h"
 
-static WHV_TRIGGER_PARAMETERS trigger_params(const WHV_INTERRUPT_CONTROL *irq)
-{
-    WHV_TRIGGER_PARAMETERS t;
-    memset(&t, 0, sizeof(t));
-    t.TriggerType = WHvTriggerTypeInterrupt;
-    t.Interrupt = *irq;
-    return t;
-}
-
 HRESULT vsock_whp_attach(struct vsock_whp *w, WHV_PARTITION_HANDLE partition, uint64_t mmio_base,
                          const WHV_INTERRUPT_CONTROL *irq)
 {
@@ -29,18 +20,15 @@ HRESULT vsock_whp_attach(struct vsock_whp *w, WHV_PARTITION_HANDLE partition, ui
     np.Doorbell.GuestAddress = mmio_base + VIRTIO_MMIO_QUEUE_NOTIFY; /* any value, any length */
     HRESULT hr = WHvCreateNotificationPort(partition, &np, w->notify_event, &w->port);
     if (SUCCEEDED(hr)) {
-        WHV_TRIGGER_PARAMETERS t = trigger_params(irq);
+        WHV_TRIGGER_PARAMETERS t;
+        memset(&t, 0, sizeof(t));
+        t.TriggerType = WHvTriggerTypeInterrupt;
+        t.Interrupt = *irq;
         hr = WHvCreateTrigger(partition, &t, &w->trigger, &w->interrupt_event);
     }
     if (FAILED(hr))
         vsock_whp_detach(w);
     return hr;
-}
-
-HRESULT vsock_whp_set_interrupt(struct vsock_whp *w, const WHV_INTERRUPT_CONTROL *irq)
-{
-    WHV_TRIGGER_PARAMETERS t = trigger_params(irq);
-    return WHvUpdateTriggerParameters(w->partition, &t, w->trigger);
 }
 
 void vsock_whp_detach(struct vsock_whp *w)

@@ -19,8 +19,6 @@ struct vsock_whp {
 /* mmio_base: the device's register window; irq: its interrupt (fixed or lowest priority, edge). */
 HRESULT vsock_whp_attach(struct vsock_whp *w, WHV_PARTITION_HANDLE partition, uint64_t mmio_base,
                          const WHV_INTERRUPT_CONTROL *irq);
-/* Points the interrupt elsewhere (e.g. when the guest reprograms an IOAPIC pin). */
-HRESULT vsock_whp_set_interrupt(struct vsock_whp *w, const WHV_INTERRUPT_CONTROL *irq);
 /* Deletes the port and the trigger and closes both events (after vsock_destroy). */
 void vsock_whp_detach(struct vsock_whp *w);
 
