@@ -596,22 +596,9 @@ int main(int argc, char **argv)
     unsigned rounds = 5, events = 200, pp_ms = 200;
     static double w[MAX_ROUNDS], k[MAX_ROUNDS], x[MAX_ROUNDS];
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
-            rounds = parse_uint(argv[++i], "--rounds");
-        else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
-            events = parse_uint(argv[++i], "--events");
-        else if (strcmp(argv[i], "--pingpong-ms") == 0 && i + 1 < argc)
-            pp_ms = parse_uint(argv[++i], "--pingpong-ms");
-        else {
-            fprintf(stderr, "usage: %s [--rounds N] [--events N] [--pingpong-ms MS]\n", argv[0]);
-            return 2;
-        }
-    }
-    if (rounds > MAX_ROUNDS) {
-        fprintf(stderr, "bench_events: --rounds at most %d\n", MAX_ROUNDS);
-        return 2;
-    }
+    const struct bench_opt opts[] = {
+        {"--rounds", "N", &rounds}, {"--events", "N", &events}, {"--pingpong-ms", "MS", &pp_ms}};
+    bench_parse_options(argc, argv, opts, 3);
     kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm_fd < 0) {
         printf("SKIP: /dev/kvm not available (%s)\n", strerror(errno));

@@ -106,20 +106,12 @@ static int whp_connect(struct gvs_host *h)
 int main(int argc, char **argv)
 {
     unsigned rounds = 5, pings = 500, mib = 64;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--rounds"))
-            rounds = parse_uint(argv[i + 1], "--rounds");
-        else if (!strcmp(argv[i], "--pings"))
-            pings = parse_uint(argv[i + 1], "--pings");
-        else if (!strcmp(argv[i], "--mib"))
-            mib = parse_uint(argv[i + 1], "--mib");
-    }
+    const struct bench_opt opts[] = {{"--rounds", "N", &rounds}, {"--pings", "N", &pings}, {"--mib", "MIB", &mib}};
+    bench_parse_options(argc, argv, opts, 3);
     if (access("/dev/kvm", R_OK | W_OK) != 0) {
         printf("SKIP: /dev/kvm not available\n");
         return 0;
     }
-    if (rounds > MAX_ROUNDS)
-        rounds = MAX_ROUNDS;
     uint64_t bytes = (uint64_t)mib << 20;
 
     static struct gvs_host h;

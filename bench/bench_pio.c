@@ -189,20 +189,8 @@ int main(int argc, char **argv)
     struct kvm_vm k;
     int kvm_fd;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
-            rounds = parse_uint(argv[++i], "--rounds");
-        } else if (strcmp(argv[i], "--exits") == 0 && i + 1 < argc) {
-            exits = parse_uint(argv[++i], "--exits");
-        } else {
-            fprintf(stderr, "usage: %s [--rounds N] [--exits N]\n", argv[0]);
-            return 2;
-        }
-    }
-    if (rounds > MAX_ROUNDS) {
-        fprintf(stderr, "bench_pio: --rounds at most %d\n", MAX_ROUNDS);
-        return 2;
-    }
+    const struct bench_opt opts[] = {{"--rounds", "N", &rounds}, {"--exits", "N", &exits}};
+    bench_parse_options(argc, argv, opts, 2);
 
     kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm_fd < 0) {

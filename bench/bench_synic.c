@@ -486,22 +486,9 @@ int main(int argc, char **argv)
     static double w_us[MAX_ROUNDS], k_us[MAX_ROUNDS], ratio[MAX_ROUNDS], x[MAX_ROUNDS];
     static double m_rate[MAX_ROUNDS], m_runs[MAX_ROUNDS], m_posts[MAX_ROUNDS];
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
-            rounds = parse_uint(argv[++i], "--rounds");
-        else if (strcmp(argv[i], "--signals") == 0 && i + 1 < argc)
-            signals = parse_uint(argv[++i], "--signals");
-        else if (strcmp(argv[i], "--msg-ms") == 0 && i + 1 < argc)
-            msg_ms = parse_uint(argv[++i], "--msg-ms");
-        else {
-            fprintf(stderr, "usage: %s [--rounds N] [--signals N] [--msg-ms MS]\n", argv[0]);
-            return 2;
-        }
-    }
-    if (rounds > MAX_ROUNDS) {
-        fprintf(stderr, "bench_synic: --rounds at most %d\n", MAX_ROUNDS);
-        return 2;
-    }
+    const struct bench_opt opts[] = {
+        {"--rounds", "N", &rounds}, {"--signals", "N", &signals}, {"--msg-ms", "MS", &msg_ms}};
+    bench_parse_options(argc, argv, opts, 3);
     int kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm_fd < 0) {
         printf("SKIP: /dev/kvm not available (%s)\n", strerror(errno));

@@ -55,6 +55,35 @@ static inline unsigned parse_uint(const char *s, const char *opt)
     return (unsigned)v;
 }
 
+/* A command-line option "--name N" of a benchmark; meta names N in the usage line. */
+struct bench_opt {
+    const char *name, *meta;
+    unsigned *value;
+};
+
+/* Parses argv as "--name N" pairs of opts (each value through parse_uint). Anything else
+ * prints the usage line and exits 2, as does a "--rounds" over MAX_ROUNDS. */
+static inline void bench_parse_options(int argc, char **argv, const struct bench_opt *opts, unsigned n)
+{
+    for (int i = 1; i < argc; i++) {
+        unsigned k = 0;
+        while (k < n && !(strcmp(argv[i], opts[k].name) == 0 && i + 1 < argc))
+            k++;
+        if (k == n) {
+            fprintf(stderr, "usage: %s", argv[0]);
+            for (k = 0; k < n; k++)
+                fprintf(stderr, " [%s %s]", opts[k].name, opts[k].meta);
+            fprintf(stderr, "\n");
+            exit(2);
+        }
+        *opts[k].value = parse_uint(argv[++i], opts[k].name);
+        if (strcmp(opts[k].name, "--rounds") == 0 && *opts[k].value > MAX_ROUNDS) {
+            fprintf(stderr, BENCH_NAME ": --rounds at most %d\n", MAX_ROUNDS);
+            exit(2);
+        }
+    }
+}
+
 static inline void put16(uint8_t *mem, uint32_t gpa, uint16_t v)
 {
     memcpy(mem + gpa, &v, sizeof(v));
