@@ -1,11 +1,17 @@
-/* The interrupt subsystem's private interface to the core. */
+/* The interrupt subsystem (apic/): WHvRequestInterrupt, WHvGetInterruptTargetVpSet, level EOI
+ * tracking for X64ApicEoi exits, and the LAPIC state. Its interface to the rest of the library. */
 #ifndef OPENWHP_APIC_H
 #define OPENWHP_APIC_H
 
-#include "core/core.h"
+#include "obj/obj.h"
 
-/* An ioctl that needs the vCPU mutex, on a VP that may be running: kicks it out and holds it. */
-int apic_vcpu_ioctl(struct whp_vp *vp, unsigned long req, void *arg);
+int apic_part_init(struct whp_partition *p);
+void apic_part_fini(struct whp_partition *p);
+int apic_vp_init(struct whp_vp *vp);
+void apic_vp_fini(struct whp_vp *vp);
+/* A VP's (re)creation or WHvResetPartition: no EOI owed, nothing queued. */
+void apic_vp_reset(struct whp_vp *vp);
+
 /* An edge-triggered fixed interrupt to the VP with this APIC ID (SynIC SINTs). */
 int apic_signal_fixed(struct whp_partition *p, uint32_t apic_id, uint8_t vector);
 /* KVM reports a guest EOI at the next guest entry, so an exit that follows the EOI (a port
@@ -13,7 +19,14 @@ int apic_signal_fixed(struct whp_partition *p, uint32_t apic_id, uint8_t vector)
  * that already happened (the vector is in neither ISR nor IRR) is reported first and the exit
  * is queued for the next run, in WHP's order. */
 void apic_order_eoi(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx);
+/* The exit queued by apic_order_eoi, if any: copied to ctx, true. */
+bool apic_take_queued(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx);
 /* True (and forgets it) when the VP took a level-triggered interrupt of this vector. */
 bool apic_take_level_eoi(struct whp_vp *vp, uint8_t vector);
+
+/* The LAPIC page of WHvGet/SetVirtualProcessorInterruptControllerState2 (the caller owns the
+ * VP): 0, -EPERM without a LAPIC, or another -errno. */
+int apic_state_get(struct whp_vp *vp, void *page);
+int apic_state_set(struct whp_vp *vp, const void *page);
 
 #endif

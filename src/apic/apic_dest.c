@@ -2,6 +2,8 @@
  * cluster and x2APIC logical destinations, and MSI encoding. No KVM, no locks. */
 #include "apic/apic_dest.h"
 
+#include "obj/x86.h"
+
 #include <string.h>
 
 static uint32_t reg(const uint8_t *page, unsigned off)
@@ -13,12 +15,12 @@ static uint32_t reg(const uint8_t *page, unsigned off)
 
 void apic_id_state_from_page(const uint8_t *page, uint64_t apic_base, struct apic_id_state *s)
 {
-    s->x2apic = (apic_base >> 10) & 1;
-    s->present = (apic_base >> 11) & 1; /* globally enabled */
-    uint32_t id = reg(page, 0x20);
-    s->id = s->x2apic ? id : id >> 24;
-    s->ldr = reg(page, 0xd0);
-    s->dfr = reg(page, 0xe0);
+    s->x2apic = (apic_base & APIC_BASE_X2APIC) != 0;
+    s->present = (apic_base & APIC_BASE_ENABLE) != 0; /* globally enabled */
+    uint32_t id = reg(page, APIC_OFFSET_ID);
+    s->id = s->x2apic ? id : id >> APIC_ID_XAPIC_SHIFT;
+    s->ldr = reg(page, APIC_OFFSET_LDR);
+    s->dfr = reg(page, APIC_OFFSET_DFR);
 }
 
 bool apic_dest_matches(const struct apic_id_state *s, uint64_t dest, bool logical)
@@ -38,20 +40,22 @@ bool apic_dest_matches(const struct apic_id_state *s, uint64_t dest, bool logica
         return true;
     if (!logical)
         return d == (uint8_t)s->id;
-    uint8_t ldr = (uint8_t)(s->ldr >> 24);
-    if ((s->dfr >> 28) == 0xf) /* flat model */
+    uint8_t ldr = (uint8_t)(s->ldr >> APIC_ID_XAPIC_SHIFT);
+    if ((s->dfr >> DFR_MODEL_SHIFT) == DFR_MODEL_FLAT)
         return (d & ldr) != 0;
     /* cluster model: high nibble selects the cluster, low nibble a mask within it */
     return (d >> 4) == (ldr >> 4) && (d & ldr & 0xf) != 0;
 }
 
-struct apic_msi apic_msi_encode(unsigned delivery_mode, bool logical, bool level, uint32_t dest,
+struct msi_msg apic_msi_encode(unsigned delivery_mode, bool logical, bool level, uint32_t dest,
                                 uint8_t vector)
 {
-    struct apic_msi m;
-    m.address_lo = 0xfee00000u | ((dest & 0xff) << 12) | (logical ? 1u << 2 : 0) |
-                   (delivery_mode == 1 ? 1u << 3 : 0); /* redirection hint for lowest priority */
+    struct msi_msg m;
+    m.address_lo = MSI_ADDRESS_BASE | ((dest & 0xff) << MSI_ADDR_DEST_SHIFT) |
+                   (logical ? MSI_ADDR_LOGICAL : 0) |
+                   (delivery_mode == APIC_DM_LOWPRI ? MSI_ADDR_REDIRECTION_HINT : 0);
     m.address_hi = dest & 0xffffff00u;
-    m.data = vector | (delivery_mode & 7) << 8 | 1u << 14 /* assert */ | (level ? 1u << 15 : 0);
+    m.data = vector | (delivery_mode & APIC_LVT_DM_MASK) << MSI_DATA_DM_SHIFT | MSI_DATA_ASSERT |
+             (level ? MSI_DATA_LEVEL : 0);
     return m;
 }

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "obj/x86.h"
+
 /* What destination matching needs from one VP's local APIC. */
 struct apic_id_state {
     uint32_t id;  /* APIC ID (full 32 bits in x2APIC mode) */
@@ -24,10 +26,7 @@ bool apic_dest_matches(const struct apic_id_state *s, uint64_t dest, bool logica
 /* MSI address/data for a request; delivery mode uses the x86 codes (Fixed 0, LowestPriority 1,
  * SMI 2, NMI 4, INIT 5, SIPI 6, ExtINT 7). Destinations above 255 go to address_hi bits 31:8
  * (KVM_X2APIC_API_USE_32BIT_IDS). */
-struct apic_msi {
-    uint32_t address_lo, address_hi, data;
-};
-struct apic_msi apic_msi_encode(unsigned delivery_mode, bool logical, bool level, uint32_t dest,
+struct msi_msg apic_msi_encode(unsigned delivery_mode, bool logical, bool level, uint32_t dest,
                                 uint8_t vector);
 
 #endif

@@ -12,6 +12,14 @@
 
 enum emu_mode { EMU_MODE_16, EMU_MODE_32, EMU_MODE_64 };
 
+/* The mode code runs in: 64-bit with EFER.LMA and CS.L, else CS.D decides in protected mode. */
+static inline enum emu_mode emu_mode_of(bool protected_mode, bool lma, bool cs_l, bool cs_db)
+{
+    if (lma && cs_l)
+        return EMU_MODE_64;
+    return protected_mode && cs_db ? EMU_MODE_32 : EMU_MODE_16;
+}
+
 /* The ALU operations come first, in the order of the group-1 ModRM.reg field (ADD = /0). */
 enum emu_op {
     EMU_OP_NONE,

@@ -1,15 +1,18 @@
 /* Doorbells: a guest write that matches (any write, a given length, or a given length and
  * value) signals an event inside KVM (KVM_IOEVENTFD) with no exit to user space; other writes
  * to the address still exit as MemoryAccess. Port-I/O doorbells are a Linux extension. */
-#include "events/events.h"
+#include "events/events_state.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "events/event_internal.h"
+#include "obj/hostcpu.h"
 #include "synic/synic.h"
 #include <openwhp/doorbell.h>
+
+#define PIO_PORTS 0x10000ull
 
 int doorbell_check(const WHV_DOORBELL_MATCH_DATA *m, bool pio)
 {
@@ -22,13 +25,13 @@ int doorbell_check(const WHV_DOORBELL_MATCH_DATA *m, bool pio)
         return -EINVAL;
     uint64_t len = m->Length ? m->Length : 1;
     if (pio) /* the SynIC's hypercall ports are not the VMM's to take */
-        return m->GuestAddress < 0x10000 && m->GuestAddress <= 0x10000 - len && m->Length <= 4 &&
+        return m->GuestAddress < PIO_PORTS && m->GuestAddress <= PIO_PORTS - len && m->Length <= 4 &&
                        (m->GuestAddress + len <= SYNIC_PORT_SIGNAL || m->GuestAddress > SYNIC_PORT_CALL)
                    ? 0
                    : -EINVAL;
-    if ((m->GuestAddress & 0xfff) + len > 0x1000) /* a doorbell write must not straddle a page */
+    if ((m->GuestAddress & (X86_PAGE_SIZE - 1)) + len > X86_PAGE_SIZE) /* one page per write */
         return -EINVAL;
-    return m->GuestAddress < (1ull << cpu_phys_bits()) ? 0 : -EINVAL;
+    return m->GuestAddress < (1ull << hostcpu_phys_bits()) ? 0 : -EINVAL;
 }
 
 bool doorbell_compatible(const WHV_DOORBELL_MATCH_DATA *a, const WHV_DOORBELL_MATCH_DATA *b)
@@ -61,11 +64,12 @@ static int ioeventfd(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, 
 HRESULT doorbell_add(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, HANDLE event,
                      bool pio)
 {
+    assert(EVENTS_LOCKED(p));
     if (doorbell_check(m, pio) < 0)
         return E_INVALIDARG;
     if (evt_fd(event) < 0)
         return E_INVALIDARG;
-    for (struct whp_doorbell *d = p->doorbells; d; d = d->next)
+    for (struct whp_doorbell *d = p->events->doorbells; d; d = d->next)
         if (d->pio == pio && !doorbell_compatible(&d->match, m))
             return ERROR_HV_INVALID_PARAMETER;
     struct whp_doorbell *d = calloc(1, sizeof(*d));
@@ -74,7 +78,7 @@ HRESULT doorbell_add(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, 
         free(d);
         return E_OUTOFMEMORY;
     }
-    *d = (struct whp_doorbell){p->doorbells, *m, fd, pio};
+    *d = (struct whp_doorbell){p->events->doorbells, *m, fd, pio};
     /* KVM only sees writes that exit: while the doorbell exists its page is not RAM to the
      * guest. */
     int r = pio ? 0 : mem_hole(&p->mem, p->vm_fd, m->GuestAddress, true);
@@ -85,13 +89,14 @@ HRESULT doorbell_add(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, 
         free(d);
         return hr_from_errno(r);
     }
-    p->doorbells = d;
+    p->events->doorbells = d;
     return S_OK;
 }
 
 HRESULT doorbell_remove(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, bool pio)
 {
-    for (struct whp_doorbell **pp = &p->doorbells; *pp; pp = &(*pp)->next) {
+    assert(EVENTS_LOCKED(p));
+    for (struct whp_doorbell **pp = &p->events->doorbells; *pp; pp = &(*pp)->next) {
         struct whp_doorbell *d = *pp;
         if (d->pio != pio || !same(&d->match, m))
             continue;
@@ -115,12 +120,12 @@ static HRESULT doorbell_call(WHV_PARTITION_HANDLE Partition, const WHV_DOORBELL_
     if (!p)
         return E_HANDLE;
     HRESULT hr;
-    pthread_mutex_lock(&p->events_lock);
+    EVENTS_LOCK(p);
     if (!atomic_load(&p->setup))
         hr = WHV_E_INVALID_PARTITION_CONFIG;
     else
         hr = add ? doorbell_add(p, m, event, pio) : doorbell_remove(p, m, pio);
-    pthread_mutex_unlock(&p->events_lock);
+    EVENTS_UNLOCK(p);
     part_put(p);
     return hr;
 }

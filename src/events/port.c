@@ -2,7 +2,7 @@
  * SynIC connection id to an event, set by the guest's HvSignalEvent once the SynIC delivers it.
  * PreferredTargetVp and PreferredTargetDuration are validated and stored: KVM wakes the waiter
  * wherever the scheduler runs it, so they have no effect here. */
-#include "events/events.h"
+#include "events/events_state.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -10,39 +10,12 @@
 #include "events/event_internal.h"
 #include "synic/synic.h"
 
-uint64_t events_new_id(void)
-{
-    static _Atomic uint64_t next = 1;
-    return atomic_fetch_add(&next, 1);
-}
-
-void events_destroy(struct whp_partition *p)
-{
-    events_stop_worker(p);
-    while (p->doorbells) {
-        struct whp_doorbell *d = p->doorbells;
-        p->doorbells = d->next;
-        close(d->fd);
-        free(d);
-    }
-    while (p->triggers) {
-        struct whp_trigger *t = p->triggers;
-        p->triggers = t->next;
-        close(t->fd);
-        free(t);
-    }
-    while (p->ports) {
-        struct whp_port *o = p->ports;
-        p->ports = o->next;
-        if (o->fd >= 0)
-            close(o->fd);
-        free(o);
-    }
-}
+#define CONNECTION_ID_BITS 24 /* HV_CONNECTION_ID */
 
 static struct whp_port **find(struct whp_partition *p, WHV_NOTIFICATION_PORT_HANDLE h)
 {
-    for (struct whp_port **pp = &p->ports; *pp; pp = &(*pp)->next)
+    assert(EVENTS_LOCKED(p));
+    for (struct whp_port **pp = &p->events->ports; *pp; pp = &(*pp)->next)
         if ((*pp)->id == (uint64_t)(uintptr_t)h)
             return pp;
     return NULL;
@@ -53,21 +26,22 @@ static struct whp_port **find(struct whp_partition *p, WHV_NOTIFICATION_PORT_HAN
 static HRESULT port_add(struct whp_partition *p, const WHV_NOTIFICATION_PORT_PARAMETERS *prm,
                         HANDLE event, int *fd)
 {
+    assert(EVENTS_LOCKED(p));
     if (prm->Reserved || prm->Reserved1 || prm->ConnectionVtl)
         return E_INVALIDARG;
     if (prm->NotificationPortType == WHvNotificationPortTypeDoorbell)
         return doorbell_add(p, &prm->Doorbell, event, false);
     if (prm->NotificationPortType != WHvNotificationPortTypeEvent)
         return E_INVALIDARG;
-    if (evt_fd(event) < 0 || (prm->Event.ConnectionId >> 24)) /* HV_CONNECTION_ID: 24 bits */
+    if (evt_fd(event) < 0 || (prm->Event.ConnectionId >> CONNECTION_ID_BITS))
         return E_INVALIDARG;
-    for (struct whp_port *o = p->ports; o; o = o->next)
+    for (struct whp_port *o = p->events->ports; o; o = o->next)
         if (o->params.NotificationPortType == WHvNotificationPortTypeEvent &&
             o->params.Event.ConnectionId == prm->Event.ConnectionId)
             return ERROR_HV_INVALID_PARAMETER; /* one port per connection */
     if ((*fd = evt_dup(event)) < 0)
         return E_OUTOFMEMORY;
-    /* The hypercall page's fast HvSignalEvent path: KVM sets the event, no exit. */
+    /* The SynIC's HvSignalEvent sets the event (on the fast path inside KVM, with no exit). */
     int r = synic_port_attach(p, prm->Event.ConnectionId, *fd, true);
     if (r < 0) {
         close(*fd);
@@ -88,19 +62,19 @@ HRESULT WINAPI WHvCreateNotificationPort(WHV_PARTITION_HANDLE Partition,
         return E_HANDLE;
     struct whp_port *o = calloc(1, sizeof(*o));
     HRESULT hr = o ? S_OK : E_OUTOFMEMORY;
-    pthread_mutex_lock(&p->events_lock);
+    EVENTS_LOCK(p);
     if (SUCCEEDED(hr) && !atomic_load(&p->setup))
         hr = WHV_E_INVALID_PARTITION_CONFIG;
     int fd = -1;
     if (SUCCEEDED(hr))
         hr = port_add(p, Parameters, EventHandle, &fd);
     if (SUCCEEDED(hr)) {
-        *o = (struct whp_port){p->ports, events_new_id(), *Parameters, EventHandle, fd, WHV_ANY_VP,
-                               WHV_NOTIFICATION_PORT_PREFERRED_DURATION_MAX};
-        p->ports = o;
+        *o = (struct whp_port){p->events->ports, obj_new_serial(), *Parameters, EventHandle, fd,
+                               WHV_ANY_VP, WHV_NOTIFICATION_PORT_PREFERRED_DURATION_MAX};
+        p->events->ports = o;
         *PortHandle = (WHV_NOTIFICATION_PORT_HANDLE)(uintptr_t)o->id;
     }
-    pthread_mutex_unlock(&p->events_lock);
+    EVENTS_UNLOCK(p);
     if (FAILED(hr))
         free(o);
     part_put(p);
@@ -116,12 +90,12 @@ HRESULT WINAPI WHvSetNotificationPortProperty(WHV_PARTITION_HANDLE Partition,
     if (!p)
         return E_HANDLE;
     HRESULT hr = S_OK;
-    pthread_mutex_lock(&p->events_lock);
+    EVENTS_LOCK(p);
     struct whp_port **pp = find(p, PortHandle);
     if (!pp)
         hr = E_HANDLE;
     else if (PropertyCode == WHvNotificationPortPropertyPreferredTargetVp) {
-        if (PropertyValue != WHV_ANY_VP && PropertyValue >= p->processor_count)
+        if (PropertyValue != WHV_ANY_VP && PropertyValue >= p->cfg.processor_count)
             hr = E_INVALIDARG;
         else
             (*pp)->preferred_vp = (uint32_t)PropertyValue;
@@ -130,7 +104,7 @@ HRESULT WINAPI WHvSetNotificationPortProperty(WHV_PARTITION_HANDLE Partition,
     } else {
         hr = E_INVALIDARG;
     }
-    pthread_mutex_unlock(&p->events_lock);
+    EVENTS_UNLOCK(p);
     part_put(p);
     return hr;
 }
@@ -142,7 +116,7 @@ HRESULT WINAPI WHvDeleteNotificationPort(WHV_PARTITION_HANDLE Partition,
     if (!p)
         return E_HANDLE;
     HRESULT hr = S_OK;
-    pthread_mutex_lock(&p->events_lock);
+    EVENTS_LOCK(p);
     struct whp_port **pp = find(p, PortHandle);
     if (!pp) {
         hr = E_HANDLE;
@@ -157,7 +131,7 @@ HRESULT WINAPI WHvDeleteNotificationPort(WHV_PARTITION_HANDLE Partition,
         *pp = o->next;
         free(o);
     }
-    pthread_mutex_unlock(&p->events_lock);
+    EVENTS_UNLOCK(p);
     part_put(p);
     return hr;
 }

@@ -3,7 +3,7 @@
  * atomically; delete detaches the irqfd and leaves the event to the caller. SynicEvent triggers
  * need a user-space step (the flag lives in guest memory): a per-partition worker thread waits
  * on their events and sets the flags. */
-#include "events/events.h"
+#include "events/events_state.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,28 +11,30 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "apic/apic_dest.h"
 #include "events/event_internal.h"
-#include "events/routes.h"
 #include "synic/synic.h"
 #include <openwhp/event.h>
 
+#define WORKER_BATCH 16
+
 /* The MSI a trigger's parameters stand for, or an HRESULT saying why there is none. */
 static HRESULT trigger_msi(struct whp_partition *p, const WHV_TRIGGER_PARAMETERS *t,
-                           struct apic_msi *m)
+                           struct msi_msg *m)
 {
     if (t->Reserved)
         return E_INVALIDARG;
     switch (t->TriggerType) {
     case WHvTriggerTypeInterrupt: {
         const WHV_INTERRUPT_CONTROL *ic = &t->Interrupt;
-        if (p->apic_mode == WHvX64LocalApicEmulationModeNone)
+        if (p->cfg.apic_mode == WHvX64LocalApicEmulationModeNone)
             return ERROR_HV_OPERATION_DENIED;
         bool fixed = ic->Type == WHvX64InterruptTypeFixed ||
                      ic->Type == WHvX64InterruptTypeLowestPriority;
         /* Level triggers would need an EOI per signal, which no user-space step sees. */
         if ((!fixed && ic->Type != WHvX64InterruptTypeNmi) || ic->DestinationMode > 1 ||
             ic->TriggerMode != WHvX64InterruptTriggerModeEdge || ic->TargetVtl || ic->Reserved ||
-            ic->Vector > 255 || (fixed && ic->Vector < 16))
+            ic->Vector >= APIC_VECTORS || (fixed && ic->Vector < APIC_FIRST_USABLE_VECTOR))
             return E_INVALIDARG;
         *m = apic_msi_encode(ic->Type, ic->DestinationMode == WHvX64InterruptDestinationModeLogical,
                              false, ic->Destination, (uint8_t)ic->Vector);
@@ -42,9 +44,9 @@ static HRESULT trigger_msi(struct whp_partition *p, const WHV_TRIGGER_PARAMETERS
         /* There is no virtual PCI here: LogicalDeviceId is recorded, not checked; the MSI
          * address and data say everything. */
         if (t->DeviceInterrupt.Reserved || (t->DeviceInterrupt.MsiAddress & ~0xffffffffffull) ||
-            (t->DeviceInterrupt.MsiAddress & 0xfff00000u) != 0xfee00000u)
+            (t->DeviceInterrupt.MsiAddress & MSI_ADDRESS_BASE_MASK) != MSI_ADDRESS_BASE)
             return E_INVALIDARG;
-        *m = (struct apic_msi){(uint32_t)t->DeviceInterrupt.MsiAddress,
+        *m = (struct msi_msg){(uint32_t)t->DeviceInterrupt.MsiAddress,
                                (uint32_t)(t->DeviceInterrupt.MsiAddress >> 32),
                                t->DeviceInterrupt.MsiData};
         return S_OK;
@@ -57,7 +59,8 @@ static HRESULT trigger_msi(struct whp_partition *p, const WHV_TRIGGER_PARAMETERS
 
 static struct whp_trigger **find(struct whp_partition *p, WHV_TRIGGER_HANDLE h)
 {
-    for (struct whp_trigger **pp = &p->triggers; *pp; pp = &(*pp)->next)
+    assert(EVENTS_LOCKED(p));
+    for (struct whp_trigger **pp = &p->events->triggers; *pp; pp = &(*pp)->next)
         if ((*pp)->id == (uint64_t)(uintptr_t)h)
             return pp;
     return NULL;
@@ -66,63 +69,68 @@ static struct whp_trigger **find(struct whp_partition *p, WHV_TRIGGER_HANDLE h)
 /* ---- SynicEvent triggers ---- */
 
 /* The worker: each readable trigger event is consumed and its flag set. Triggers are looked up
- * in the list under events_lock, so a deleted one is never touched. */
+ * in the list under the events lock, so a deleted one is never touched. */
 static void *synic_worker(void *arg)
 {
     struct whp_partition *p = arg;
     for (;;) {
-        struct epoll_event ev[16];
-        int n = epoll_wait(p->trigger_epoll, ev, 16, -1);
+        struct epoll_event ev[WORKER_BATCH];
+        int n = epoll_wait(p->events->worker_epoll, ev, WORKER_BATCH, -1);
         for (int i = 0; i < n; i++) {
             if (ev[i].data.ptr == NULL)
                 return NULL; /* the stop event: the partition is going away */
-            pthread_mutex_lock(&p->events_lock);
-            for (struct whp_trigger *t = p->triggers; t; t = t->next) {
+            EVENTS_LOCK(p);
+            for (struct whp_trigger *t = p->events->triggers; t; t = t->next) {
                 uint64_t count;
                 if (t != ev[i].data.ptr || read(t->fd, &count, sizeof(count)) != sizeof(count))
                     continue;
                 synic_signal(p, &t->params.SynicEvent, NULL); /* coalesced signals: one flag */
             }
-            pthread_mutex_unlock(&p->events_lock);
+            EVENTS_UNLOCK(p);
         }
     }
 }
 
 /* Adds (or removes) a SynicEvent trigger's event to the worker's set, starting the worker on
- * first use. Called with events_lock. */
+ * first use. */
 static int synic_watch(struct whp_partition *p, struct whp_trigger *t, bool add)
 {
-    if (add && p->trigger_epoll < 0) {
-        p->trigger_epoll = epoll_create1(EPOLL_CLOEXEC);
-        p->trigger_stop = eventfd(0, EFD_CLOEXEC);
+    assert(EVENTS_LOCKED(p));
+    struct events_part *e = p->events;
+    if (add && e->worker_epoll < 0) {
+        e->worker_epoll = epoll_create1(EPOLL_CLOEXEC);
+        e->worker_stop = eventfd(0, EFD_CLOEXEC);
         struct epoll_event stop = {.events = EPOLLIN, .data.ptr = NULL};
-        int e = p->trigger_epoll < 0 || p->trigger_stop < 0 ||
-                        epoll_ctl(p->trigger_epoll, EPOLL_CTL_ADD, p->trigger_stop, &stop) < 0
+        int r = e->worker_epoll < 0 || e->worker_stop < 0 ||
+                        epoll_ctl(e->worker_epoll, EPOLL_CTL_ADD, e->worker_stop, &stop) < 0
                     ? -errno
-                    : -pthread_create(&p->trigger_thread, NULL, synic_worker, p);
-        p->trigger_running = e == 0;
-        if (e < 0) {
-            events_stop_worker(p);
-            return e;
+                    : -pthread_create(&e->worker, NULL, synic_worker, p);
+        e->worker_running = r == 0;
+        if (r < 0) {
+            trigger_stop_worker(p);
+            return r;
         }
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = t};
-    if (epoll_ctl(p->trigger_epoll, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, t->fd, &ev) < 0)
+    if (epoll_ctl(e->worker_epoll, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, t->fd, &ev) < 0)
         return -errno;
     return 0;
 }
 
-void events_stop_worker(struct whp_partition *p)
+/* Not under the events lock: the worker takes it for every event. Called from a failed first
+ * watch (with the lock, before the worker ever ran) and from partition teardown (without). */
+void trigger_stop_worker(struct whp_partition *p)
 {
+    struct events_part *e = p->events;
     uint64_t one = 1;
-    if (p->trigger_running && write(p->trigger_stop, &one, sizeof(one)) == sizeof(one))
-        pthread_join(p->trigger_thread, NULL);
-    p->trigger_running = false;
-    if (p->trigger_epoll >= 0)
-        close(p->trigger_epoll);
-    if (p->trigger_stop >= 0)
-        close(p->trigger_stop);
-    p->trigger_epoll = p->trigger_stop = -1;
+    if (e->worker_running && write(e->worker_stop, &one, sizeof(one)) == sizeof(one))
+        pthread_join(e->worker, NULL);
+    e->worker_running = false;
+    if (e->worker_epoll >= 0)
+        close(e->worker_epoll);
+    if (e->worker_stop >= 0)
+        close(e->worker_stop);
+    e->worker_epoll = e->worker_stop = -1;
 }
 
 static int irqfd(struct whp_partition *p, int fd, uint32_t gsi, bool assign)
@@ -143,7 +151,7 @@ HRESULT WINAPI WHvCreateTrigger(WHV_PARTITION_HANDLE Partition,
     struct whp_partition *p = part_get(Partition);
     if (!p)
         return E_HANDLE;
-    struct apic_msi m;
+    struct msi_msg m;
     struct whp_trigger *t = NULL;
     HRESULT hr = atomic_load(&p->setup) ? trigger_msi(p, Parameters, &m)
                                         : WHV_E_INVALID_PARTITION_CONFIG;
@@ -151,37 +159,33 @@ HRESULT WINAPI WHvCreateTrigger(WHV_PARTITION_HANDLE Partition,
         hr = E_OUTOFMEMORY;
     if (SUCCEEDED(hr)) {
         t->params = *Parameters;
-        t->id = events_new_id();
+        t->id = obj_new_serial();
         t->event = OpenWhpCreateEvent(FALSE, FALSE);
         t->fd = evt_dup(t->event);
         if (t->fd < 0)
             hr = E_OUTOFMEMORY;
     }
     if (SUCCEEDED(hr) && Parameters->TriggerType == WHvTriggerTypeSynicEvent) {
-        pthread_mutex_lock(&p->events_lock);
+        EVENTS_LOCK(p);
         int r = synic_watch(p, t, true);
         if (r == 0) {
-            t->next = p->triggers;
-            p->triggers = t;
+            t->next = p->events->triggers;
+            p->events->triggers = t;
         }
-        pthread_mutex_unlock(&p->events_lock);
+        EVENTS_UNLOCK(p);
         hr = hr_from_errno(r);
     } else if (SUCCEEDED(hr)) {
-        pthread_mutex_lock(&p->events_lock);
-        pthread_mutex_lock(&p->routes.lock);
-        int gsi = routes_alloc(&p->routes);
-        int r = gsi < 0 ? gsi : routes_set(p, (uint32_t)gsi, &m);
-        if (r == 0)
-            r = irqfd(p, t->fd, (uint32_t)gsi, true);
+        EVENTS_LOCK(p);
+        int gsi = routes_add(&p->routes, p->vm_fd, &m);
+        int r = gsi < 0 ? gsi : irqfd(p, t->fd, (uint32_t)gsi, true);
         if (r < 0 && gsi >= 0)
-            routes_free(p, (uint32_t)gsi);
-        pthread_mutex_unlock(&p->routes.lock);
+            routes_free(&p->routes, p->vm_fd, (uint32_t)gsi);
         if (r == 0) {
             t->gsi = (uint32_t)gsi;
-            t->next = p->triggers;
-            p->triggers = t;
+            t->next = p->events->triggers;
+            p->events->triggers = t;
         }
-        pthread_mutex_unlock(&p->events_lock);
+        EVENTS_UNLOCK(p);
         hr = r == -ENOSPC ? HRESULT_FROM_WIN32(ERROR_BUSY) : hr_from_errno(r);
     }
     if (SUCCEEDED(hr)) {
@@ -208,24 +212,22 @@ HRESULT WINAPI WHvUpdateTriggerParameters(WHV_PARTITION_HANDLE Partition,
     if (!p)
         return E_HANDLE;
     HRESULT hr;
-    pthread_mutex_lock(&p->events_lock);
+    EVENTS_LOCK(p);
     struct whp_trigger **pp = find(p, TriggerHandle);
-    struct apic_msi m;
+    struct msi_msg m;
     if (!pp)
         hr = E_HANDLE;
     else if (Parameters->TriggerType != (*pp)->params.TriggerType)
         hr = E_INVALIDARG; /* a trigger keeps its type */
     else if (SUCCEEDED(hr = trigger_msi(p, Parameters, &m)) &&
              Parameters->TriggerType == WHvTriggerTypeSynicEvent)
-        (*pp)->params = *Parameters; /* the worker reads it under events_lock */
+        (*pp)->params = *Parameters; /* the worker reads it under the events lock */
     else if (SUCCEEDED(hr)) {
-        pthread_mutex_lock(&p->routes.lock);
-        hr = hr_from_errno(routes_set(p, (*pp)->gsi, &m));
-        pthread_mutex_unlock(&p->routes.lock);
+        hr = hr_from_errno(routes_set(&p->routes, p->vm_fd, (*pp)->gsi, &m));
         if (SUCCEEDED(hr))
             (*pp)->params = *Parameters;
     }
-    pthread_mutex_unlock(&p->events_lock);
+    EVENTS_UNLOCK(p);
     part_put(p);
     return hr;
 }
@@ -236,7 +238,7 @@ HRESULT WINAPI WHvDeleteTrigger(WHV_PARTITION_HANDLE Partition, WHV_TRIGGER_HAND
     if (!p)
         return E_HANDLE;
     HRESULT hr = S_OK;
-    pthread_mutex_lock(&p->events_lock);
+    EVENTS_LOCK(p);
     struct whp_trigger **pp = find(p, TriggerHandle);
     if (!pp) {
         hr = E_HANDLE;
@@ -248,16 +250,14 @@ HRESULT WINAPI WHvDeleteTrigger(WHV_PARTITION_HANDLE Partition, WHV_TRIGGER_HAND
             r = synic_watch(p, t, false);
         } else {
             r = irqfd(p, t->fd, t->gsi, false);
-            pthread_mutex_lock(&p->routes.lock);
             if (r == 0)
-                r = routes_free(p, t->gsi);
-            pthread_mutex_unlock(&p->routes.lock);
+                r = routes_free(&p->routes, p->vm_fd, t->gsi);
         }
         close(t->fd);
         free(t); /* the event stays valid: it belongs to the caller */
         hr = hr_from_errno(r);
     }
-    pthread_mutex_unlock(&p->events_lock);
+    EVENTS_UNLOCK(p);
     part_put(p);
     return hr;
 }

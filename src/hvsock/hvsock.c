@@ -1,7 +1,7 @@
 /* HvSocket host API: VM ids, the rendezvous directory, listen/accept/connect over Unix sockets
  * (the convention is described in include/openwhp/hvsocket.h). No state of its own: the file
  * system is the registry, so any process of the host can reach a VM's device. */
-#include "core/core.h"
+#include "hvsock/hvsock.h"
 
 #include <errno.h>
 #include <poll.h>

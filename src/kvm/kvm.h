@@ -6,6 +6,11 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
+#ifndef KVM_CAP_X86_APIC_BUS_CYCLES_NS
+#define KVM_CAP_X86_APIC_BUS_CYCLES_NS 232 /* Linux 6.11; older headers lack the name */
+#endif
+#define KVM_APIC_TIMER_HZ 1000000000ull   /* KVM's APIC timer ticks once per nanosecond */
+
 /* The process-wide /dev/kvm descriptor, opened once; -errno when KVM is unusable. */
 int kvm_system_fd(void);
 /* KVM_CHECK_EXTENSION on /dev/kvm (vm_fd < 0) or on a VM; 0 when absent or on error. */

@@ -2,10 +2,12 @@
  * leaves that announce them, message slots and event flags in guest memory, and the host API
  * that posts messages and signals events. Guest memory shared with running VPs is only touched
  * with atomic operations (mem_atomic). */
-#include "synic/synic.h"
+#include "synic/synic_state.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apic/apic.h"
 
@@ -23,8 +25,56 @@
 #define SINT_MASKED (1ull << 16)
 #define SINT_POLLING (1ull << 18)
 #define SINT_RESERVED (~((1ull << 21) - 1) | 0xff00ull)
+#define SINT_VECTOR_MASK 0xffull
+#define SCONTROL_ENABLE 1ull
+#define HYPERCALL_LOCKED (1ull << 1)
 #define PAGE_ENABLE 1ull
-#define PAGE_BASE(v) ((v) & ~0xfffull)
+#define PAGE_BASE(v) ((v) & X86_PAGE_MASK)
+#define SYNIC_SLOT_SIZE 256 /* one message slot, or one SINT's 2048 event flags */
+#define SYNIC_FLAGS_PER_SINT 2048
+#define MESSAGE_PENDING (1ull << 40) /* MessageFlags.MessagePending in the 8-byte header */
+#define HV_VERSION_10_0 (10u << 16)
+
+int synic_part_init(struct whp_partition *p)
+{
+    p->synic = calloc(1, sizeof(*p->synic));
+    if (!p->synic)
+        return -ENOMEM;
+    return owl_init(&p->synic->lock);
+}
+
+void synic_part_fini(struct whp_partition *p)
+{
+    if (!p->synic)
+        return;
+    for (size_t i = 0; i < p->synic->nconns; i++)
+        close(p->synic->conns[i].fd);
+    free(p->synic->conns);
+    owl_destroy(&p->synic->lock);
+    free(p->synic);
+    p->synic = NULL;
+}
+
+int synic_vp_init(struct whp_vp *vp)
+{
+    vp->synic = calloc(1, sizeof(*vp->synic));
+    return vp->synic ? 0 : -ENOMEM;
+}
+
+void synic_vp_fini(struct whp_vp *vp)
+{
+    free(vp->synic);
+    vp->synic = NULL;
+}
+
+void synic_vp_reset(struct whp_vp *vp)
+{
+    SYNIC_LOCK(vp->part);
+    memset(vp->synic, 0, sizeof(*vp->synic));
+    for (unsigned i = 0; i < SYNIC_SINTS; i++)
+        vp->synic->sint[i] = SINT_MASKED;
+    SYNIC_UNLOCK(vp->part);
+}
 
 uint64_t synic_supported_features(void)
 {
@@ -36,12 +86,12 @@ uint64_t synic_supported_features(void)
 
 bool synic_enabled(const struct whp_partition *p)
 {
-    return (p->synthetic_features & (WHV_SYNTHETIC_PROCESSOR_FEATURES){.AccessSynicRegs = 1}.AsUINT64) != 0;
+    return (p->cfg.synthetic_features & (WHV_SYNTHETIC_PROCESSOR_FEATURES){.AccessSynicRegs = 1}.AsUINT64) != 0;
 }
 
 void synic_cpuid(const struct whp_partition *p, uint32_t leaf, uint32_t out[4])
 {
-    WHV_SYNTHETIC_PROCESSOR_FEATURES f = {.AsUINT64 = p->synthetic_features};
+    WHV_SYNTHETIC_PROCESSOR_FEATURES f = {.AsUINT64 = p->cfg.synthetic_features};
     memset(out, 0, 4 * sizeof(out[0]));
     switch (leaf) {
     case 0x40000000:
@@ -54,7 +104,7 @@ void synic_cpuid(const struct whp_partition *p, uint32_t leaf, uint32_t out[4])
         out[0] = 0x31237648; /* "Hv#1" */
         break;
     case 0x40000002:
-        out[1] = 10u << 16; /* version 10.0 */
+        out[1] = HV_VERSION_10_0;
         break;
     case 0x40000003:
         out[0] = (f.AccessSynicRegs ? 1u << 2 : 0) | (f.AccessHypercallRegs ? 1u << 5 : 0) |
@@ -66,7 +116,7 @@ void synic_cpuid(const struct whp_partition *p, uint32_t leaf, uint32_t out[4])
         out[1] = 0xffffffffu; /* never notify long spin waits */
         break;
     case 0x40000005:
-        out[0] = p->processor_count;
+        out[0] = p->cfg.processor_count;
         break;
     }
 }
@@ -88,12 +138,12 @@ static int post_into(uint8_t *slot, void *ctx)
     uint64_t *header = (uint64_t *)slot; /* MessageType, PayloadSize, MessageFlags, Reserved */
     uint64_t h = __atomic_load_n(header, __ATOMIC_ACQUIRE);
     while ((uint32_t)h != 0)
-        if (__atomic_compare_exchange_n(header, &h, h | 1ull << 40 /* MessagePending */, false,
+        if (__atomic_compare_exchange_n(header, &h, h | MESSAGE_PENDING, false,
                                         __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
             return -EBUSY;
     uint32_t *type = (uint32_t *)slot;
     memcpy(slot + 4, m->msg + 4, m->size - 4);
-    memset(slot + m->size, 0, 256 - m->size);
+    memset(slot + m->size, 0, SYNIC_SLOT_SIZE - m->size);
     uint32_t t;
     memcpy(&t, m->msg, 4);
     __atomic_store_n(type, t, __ATOMIC_RELEASE);
@@ -115,17 +165,18 @@ static int slot_busy(uint8_t *slot, void *ctx)
 static int zero_page(uint8_t *page, void *ctx)
 {
     (void)ctx;
-    memset(page, 0, 4096);
+    memset(page, 0, X86_PAGE_SIZE);
     return 0;
 }
 
 /* Raises the SINT's interrupt on the VP's LAPIC, unless masked or in polling mode. */
 static int raise_sint(struct whp_vp *vp, unsigned sint)
 {
-    uint64_t s = vp->synic.sint[sint];
+    assert(SYNIC_LOCKED(vp->part));
+    uint64_t s = vp->synic->sint[sint];
     if (s & (SINT_MASKED | SINT_POLLING))
         return 0;
-    return apic_signal_fixed(vp->part, vp->index, (uint8_t)s);
+    return apic_signal_fixed(vp->part, vp->index, (uint8_t)(s & SINT_VECTOR_MASK));
 }
 
 /* ---- the hypercall page ---- */
@@ -150,61 +201,67 @@ static const uint8_t hypercall_stub[] = {
 
 static void hypercall_page_update(struct whp_partition *p)
 {
-    if ((p->hypercall_msr & PAGE_ENABLE) && p->guest_os_id)
-        mem_write(&p->mem, PAGE_BASE(p->hypercall_msr), hypercall_stub, sizeof(hypercall_stub), true);
+    assert(SYNIC_LOCKED(p));
+    struct synic_part *sp = p->synic;
+    if ((sp->hypercall_msr & PAGE_ENABLE) && sp->guest_os_id)
+        mem_write(&p->mem, PAGE_BASE(sp->hypercall_msr), hypercall_stub, sizeof(hypercall_stub), true);
 }
 
 /* ---- MSRs ---- */
 
 static void set_page(struct whp_vp *vp, uint64_t *reg, uint64_t v)
 {
+    assert(SYNIC_LOCKED(vp->part));
     bool was = *reg & PAGE_ENABLE;
     bool moved = PAGE_BASE(*reg) != PAGE_BASE(v);
     *reg = v;
     /* An enabled SIM/SIEF page is an overlay that starts out zero. */
     if ((v & PAGE_ENABLE) && (!was || moved))
-        mem_atomic(&vp->part->mem, PAGE_BASE(v), 4096, zero_page, NULL);
+        mem_atomic(&vp->part->mem, PAGE_BASE(v), X86_PAGE_SIZE, zero_page, NULL);
 }
 
 /* SINTs whose slot is free among those the VMM asked about; clears the request (one-shot). */
 static uint16_t deliverable_sints(struct whp_vp *vp)
 {
-    uint16_t want = (uint16_t)(vp->deliverability >> 48), got = 0;
-    if (!want || !(vp->synic.scontrol & 1) || !(vp->synic.simp & PAGE_ENABLE))
+    assert(SYNIC_LOCKED(vp->part));
+    const struct synic_vp *sv = vp->synic;
+    uint16_t want = (uint16_t)(vp->deliverability >> DELIVERABILITY_SINT_SHIFT), got = 0;
+    if (!want || !(sv->scontrol & SCONTROL_ENABLE) || !(sv->simp & PAGE_ENABLE))
         return 0;
-    for (unsigned s = 0; s < 16; s++)
-        if ((want >> s & 1) &&
-            mem_atomic(&vp->part->mem, PAGE_BASE(vp->synic.simp) + s * 256, 4, slot_busy, NULL) == 0)
+    for (unsigned s = 0; s < SYNIC_SINTS; s++)
+        if ((want >> s & 1) && mem_atomic(&vp->part->mem, PAGE_BASE(sv->simp) + s * SYNIC_SLOT_SIZE,
+                                          sizeof(uint32_t), slot_busy, NULL) == 0)
             got |= 1u << s;
-    vp->deliverability &= ~((uint64_t)got << 48);
+    vp->deliverability &= ~((uint64_t)got << DELIVERABILITY_SINT_SHIFT);
     return got;
 }
 
 int synic_msr(struct whp_vp *vp, bool write, uint32_t index, uint64_t *value, uint16_t *deliverable)
 {
     struct whp_partition *p = vp->part;
-    struct synic_vp *s = &vp->synic;
+    struct synic_part *sp = p->synic;
+    struct synic_vp *s = vp->synic;
     int r = 0;
     *deliverable = 0;
-    pthread_mutex_lock(&p->synic_lock);
+    SYNIC_LOCK(p);
     switch (index) {
     case MSR_GUEST_OS_ID:
         if (!write) {
-            *value = p->guest_os_id;
+            *value = sp->guest_os_id;
             break;
         }
-        p->guest_os_id = *value;
+        sp->guest_os_id = *value;
         if (!*value)
-            p->hypercall_msr &= ~PAGE_ENABLE; /* clearing the id disables the page */
+            sp->hypercall_msr &= ~PAGE_ENABLE; /* clearing the id disables the page */
         break;
     case MSR_HYPERCALL:
         if (!write) {
-            *value = p->hypercall_msr;
+            *value = sp->hypercall_msr;
             break;
         }
-        if (p->hypercall_msr & 2) /* locked */
+        if (sp->hypercall_msr & HYPERCALL_LOCKED)
             break;
-        p->hypercall_msr = p->guest_os_id ? *value : *value & ~PAGE_ENABLE;
+        sp->hypercall_msr = sp->guest_os_id ? *value : *value & ~PAGE_ENABLE;
         hypercall_page_update(p);
         break;
     case MSR_VP_INDEX:
@@ -245,7 +302,8 @@ int synic_msr(struct whp_vp *vp, bool write, uint32_t index, uint64_t *value, ui
             uint64_t *sint = &s->sint[index - MSR_SINT0];
             if (!write)
                 *value = *sint;
-            else if ((*value & SINT_RESERVED) || (!(*value & SINT_MASKED) && (*value & 0xff) < 16))
+            else if ((*value & SINT_RESERVED) ||
+                     (!(*value & SINT_MASKED) && (*value & SINT_VECTOR_MASK) < APIC_FIRST_USABLE_VECTOR))
                 r = -EINVAL; /* reserved bits, or an unmasked vector below 16 */
             else
                 *sint = *value;
@@ -253,15 +311,8 @@ int synic_msr(struct whp_vp *vp, bool write, uint32_t index, uint64_t *value, ui
             r = -EINVAL; /* a synthetic MSR we do not implement */
         }
     }
-    pthread_mutex_unlock(&p->synic_lock);
+    SYNIC_UNLOCK(p);
     return r;
-}
-
-void synic_vp_reset(struct whp_vp *vp)
-{
-    memset(&vp->synic, 0, sizeof(vp->synic));
-    for (unsigned i = 0; i < 16; i++)
-        vp->synic.sint[i] = SINT_MASKED;
 }
 
 /* ---- register names ---- */
@@ -309,7 +360,7 @@ HRESULT WINAPI WHvPostVirtualProcessorSynicMessage(WHV_PARTITION_HANDLE Partitio
                                                    UINT32 MessageSizeInBytes)
 {
     if (!Message || MessageSizeInBytes < 4 || MessageSizeInBytes > WHV_SYNIC_MESSAGE_SIZE ||
-        SintIndex >= 16)
+        SintIndex >= SYNIC_SINTS)
         return E_INVALIDARG;
     struct whp_partition *p;
     struct whp_vp *vp;
@@ -318,22 +369,23 @@ HRESULT WINAPI WHvPostVirtualProcessorSynicMessage(WHV_PARTITION_HANDLE Partitio
         return hr;
     uint32_t type;
     memcpy(&type, Message, 4);
-    pthread_mutex_lock(&p->synic_lock);
-    const struct synic_vp *s = &vp->synic;
-    if (!synic_enabled(p) || p->apic_mode == WHvX64LocalApicEmulationModeNone)
+    SYNIC_LOCK(p);
+    const struct synic_vp *s = vp->synic;
+    if (!synic_enabled(p) || p->cfg.apic_mode == WHvX64LocalApicEmulationModeNone)
         hr = ERROR_HV_INVALID_SYNIC_STATE;
     else if (type == 0)
         hr = E_INVALIDARG; /* type 0 would mark the slot free */
-    else if (!(s->scontrol & 1) || !(s->simp & PAGE_ENABLE))
+    else if (!(s->scontrol & SCONTROL_ENABLE) || !(s->simp & PAGE_ENABLE))
         hr = ERROR_HV_INVALID_SYNIC_STATE;
     if (SUCCEEDED(hr)) {
         struct post m = {Message, MessageSizeInBytes};
-        int r = mem_atomic(&p->mem, PAGE_BASE(s->simp) + SintIndex * 256, 256, post_into, &m);
+        int r = mem_atomic(&p->mem, PAGE_BASE(s->simp) + SintIndex * SYNIC_SLOT_SIZE,
+                           SYNIC_SLOT_SIZE, post_into, &m);
         hr = r == -EBUSY ? ERROR_HV_OBJECT_IN_USE : r < 0 ? ERROR_HV_INVALID_SYNIC_STATE : S_OK;
         if (SUCCEEDED(hr))
             hr = hr_from_errno(raise_sint(vp, SintIndex));
     }
-    pthread_mutex_unlock(&p->synic_lock);
+    SYNIC_UNLOCK(p);
     part_put(p);
     return hr;
 }
@@ -342,12 +394,14 @@ HRESULT WINAPI WHvPostVirtualProcessorSynicMessage(WHV_PARTITION_HANDLE Partitio
 static HRESULT signal_event(struct whp_vp *vp, unsigned sint, unsigned flag, BOOL *newly)
 {
     struct whp_partition *p = vp->part;
-    const struct synic_vp *s = &vp->synic;
-    if (!synic_enabled(p) || p->apic_mode == WHvX64LocalApicEmulationModeNone ||
-        !(s->scontrol & 1) || !(s->siefp & PAGE_ENABLE) || (s->sint[sint] & SINT_MASKED))
+    assert(SYNIC_LOCKED(p));
+    const struct synic_vp *s = vp->synic;
+    if (!synic_enabled(p) || p->cfg.apic_mode == WHvX64LocalApicEmulationModeNone ||
+        !(s->scontrol & SCONTROL_ENABLE) || !(s->siefp & PAGE_ENABLE) || (s->sint[sint] & SINT_MASKED))
         return ERROR_HV_INVALID_SYNIC_STATE;
     uint8_t bit = (uint8_t)(1u << (flag % 8));
-    int was = mem_atomic(&p->mem, PAGE_BASE(s->siefp) + sint * 256 + flag / 8, 1, flag_set, &bit);
+    int was = mem_atomic(&p->mem, PAGE_BASE(s->siefp) + sint * SYNIC_SLOT_SIZE + flag / 8, 1,
+                         flag_set, &bit);
     if (was < 0)
         return ERROR_HV_INVALID_SYNIC_STATE;
     if (newly)
@@ -357,25 +411,24 @@ static HRESULT signal_event(struct whp_vp *vp, unsigned sint, unsigned flag, BOO
 
 HRESULT synic_check_event(const struct whp_partition *p, const WHV_SYNIC_EVENT_PARAMETERS *e)
 {
-    if (e->TargetSint >= 16 || e->TargetVtl != 0 || e->FlagNumber >= 2048)
+    if (e->TargetSint >= SYNIC_SINTS || e->TargetVtl != 0 || e->FlagNumber >= SYNIC_FLAGS_PER_SINT)
         return E_INVALIDARG;
-    struct whp_vp *vp = e->VpIndex < p->processor_count ? p->vps[e->VpIndex] : NULL;
-    if (!vp || !atomic_load(&vp->exists))
+    if (!part_vp((struct whp_partition *)p, e->VpIndex))
         return WHV_E_VP_DOES_NOT_EXIST;
     /* Flags are only ever announced through a SINT interrupt, which needs a LAPIC. */
-    return synic_enabled(p) && p->apic_mode != WHvX64LocalApicEmulationModeNone
+    return synic_enabled(p) && p->cfg.apic_mode != WHvX64LocalApicEmulationModeNone
                ? S_OK
                : ERROR_HV_INVALID_SYNIC_STATE;
 }
 
 HRESULT synic_signal(struct whp_partition *p, const WHV_SYNIC_EVENT_PARAMETERS *e, BOOL *newly)
 {
-    struct whp_vp *vp = e->VpIndex < p->processor_count ? p->vps[e->VpIndex] : NULL;
-    if (!vp || !atomic_load(&vp->exists))
+    struct whp_vp *vp = part_vp(p, e->VpIndex);
+    if (!vp)
         return WHV_E_VP_DOES_NOT_EXIST;
-    pthread_mutex_lock(&p->synic_lock);
+    SYNIC_LOCK(p);
     HRESULT hr = signal_event(vp, e->TargetSint, e->FlagNumber, newly);
-    pthread_mutex_unlock(&p->synic_lock);
+    SYNIC_UNLOCK(p);
     return hr;
 }
 
@@ -383,7 +436,8 @@ HRESULT WINAPI WHvSignalVirtualProcessorSynicEvent(WHV_PARTITION_HANDLE Partitio
                                                    WHV_SYNIC_EVENT_PARAMETERS SynicEvent,
                                                    BOOL *NewlySignaled)
 {
-    if (SynicEvent.TargetSint >= 16 || SynicEvent.TargetVtl != 0 || SynicEvent.FlagNumber >= 2048)
+    if (SynicEvent.TargetSint >= SYNIC_SINTS || SynicEvent.TargetVtl != 0 ||
+        SynicEvent.FlagNumber >= SYNIC_FLAGS_PER_SINT)
         return E_INVALIDARG;
     struct whp_partition *p;
     struct whp_vp *vp;
@@ -406,9 +460,9 @@ static int copy_page(uint8_t *page, void *ctx)
 {
     struct page_copy *c = ctx;
     if (c->to_guest)
-        memcpy(page, c->buf, 4096);
+        memcpy(page, c->buf, X86_PAGE_SIZE);
     else
-        memcpy(c->buf, page, 4096);
+        memcpy(c->buf, page, X86_PAGE_SIZE);
     return 0;
 }
 
@@ -417,25 +471,25 @@ HRESULT synic_page_state(struct whp_vp *vp, bool event_page, void *buf, bool set
     struct whp_partition *p = vp->part;
     if (!synic_enabled(p))
         return E_INVALIDARG;
-    pthread_mutex_lock(&p->synic_lock);
-    uint64_t reg = event_page ? vp->synic.siefp : vp->synic.simp;
+    SYNIC_LOCK(p);
+    uint64_t reg = event_page ? vp->synic->siefp : vp->synic->simp;
     HRESULT hr = S_OK;
     if (!(reg & PAGE_ENABLE)) {
         if (!set)
-            memset(buf, 0, 4096); /* a disabled page reads as zeros */
+            memset(buf, 0, X86_PAGE_SIZE); /* a disabled page reads as zeros */
     } else {
         struct page_copy c = {buf, set};
-        if (mem_atomic(&p->mem, PAGE_BASE(reg), 4096, copy_page, &c) < 0)
+        if (mem_atomic(&p->mem, PAGE_BASE(reg), X86_PAGE_SIZE, copy_page, &c) < 0)
             hr = ERROR_HV_INVALID_SYNIC_STATE;
     }
-    pthread_mutex_unlock(&p->synic_lock);
+    SYNIC_UNLOCK(p);
     return hr;
 }
 
 uint16_t synic_deliverable(struct whp_vp *vp)
 {
-    pthread_mutex_lock(&vp->part->synic_lock);
+    SYNIC_LOCK(vp->part);
     uint16_t d = deliverable_sints(vp);
-    pthread_mutex_unlock(&vp->part->synic_lock);
+    SYNIC_UNLOCK(vp->part);
     return d;
 }

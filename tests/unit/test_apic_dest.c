@@ -60,7 +60,7 @@ int main(void)
     apic_id_state_from_page(page, 0xfee00900, &p);
     CHECK(p.id == 7 && !p.x2apic && p.present && apic_dest_matches(&p, 0x40, true));
     /* MSI encoding */
-    struct apic_msi m = apic_msi_encode(0, false, true, 0x1234, 0x41);
+    struct msi_msg m = apic_msi_encode(0, false, true, 0x1234, 0x41);
     CHECK(m.address_lo == (0xfee00000u | 0x34u << 12));
     CHECK(m.address_hi == 0x1200);
     CHECK(m.data == (0x41u | 1u << 14 | 1u << 15));

@@ -1,59 +1,45 @@
-/* KVM exits -> WHP exits, and the two completion models reconciled.
+/* The two completion models reconciled, for the exits whose instruction the VMM retires:
+ * port I/O and MMIO (and the immediate-exit run MSR exits use).
  *
- * WHP: after an I/O, MMIO or MSR exit the VMM performs the access itself and moves RIP past the
+ * WHP: after an I/O or MMIO exit the VMM performs the access itself and moves RIP past the
  * instruction before running again. KVM: depending on the path the access took, the instruction
  * is either already retired when user space sees the exit (the emulator commits OUT, OUTS and
  * MMIO writes) or finished by the next KVM_RUN (IN, INS, MMIO reads, MSRs, fast-path OUT).
  * We always present the WHP view (RIP at the instruction, registers as before it) and make KVM
  * agree at the next run, without extra ioctls on the hot IN/OUT paths. */
-#include "core/core.h"
+#include "top/exit_io.h"
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "apic/apic.h"
 #include "emu/emu_decode.h"
-#include "synic/synic.h"
+#include "obj/gva.h"
 
-static void seg_to_whp(const struct kvm_segment *k, WHV_X64_SEGMENT_REGISTER *w)
+#define EXIT_DRAIN_LIMIT 64 /* KVM_RUNs to finish one instruction's pending fragments */
+
+int exit_vp_init(struct whp_vp *vp)
 {
-    memset(w, 0, sizeof(*w));
-    w->Base = k->base;
-    w->Limit = k->limit;
-    w->Selector = k->selector;
-    w->SegmentType = k->type;
-    w->NonSystemSegment = k->s;
-    w->DescriptorPrivilegeLevel = k->dpl;
-    w->Present = k->present && !k->unusable;
-    w->Available = k->avl;
-    w->Long = k->l;
-    w->Default = k->db;
-    w->Granularity = k->g;
+    vp->exit = calloc(1, sizeof(*vp->exit));
+    return vp->exit ? 0 : -ENOMEM;
+}
+
+void exit_vp_fini(struct whp_vp *vp)
+{
+    free(vp->exit);
+    vp->exit = NULL;
+}
+
+void exit_vp_reset(struct whp_vp *vp)
+{
+    vp->exit->pending = EXIT_PENDING_NONE;
+    vp->exit->kvm_regs_valid = false;
 }
 
 static enum emu_mode cpu_mode(const struct kvm_sregs *s)
 {
-    if ((s->efer & (1u << 10)) && s->cs.l)
-        return EMU_MODE_64;
-    return (s->cr0 & 1) && s->cs.db ? EMU_MODE_32 : EMU_MODE_16;
-}
-
-void exit_fill_context(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
-{
-    const struct kvm_sync_regs *s = &vp->run->s.regs;
-    WHV_VP_EXIT_CONTEXT *c = &ctx->VpContext;
-    c->ExecutionState.Cpl = s->sregs.ss.dpl;
-    c->ExecutionState.Cr0Pe = s->sregs.cr0 & 1;
-    c->ExecutionState.Cr0Am = (s->sregs.cr0 >> 18) & 1;
-    c->ExecutionState.EferLma = (s->sregs.efer >> 10) & 1;
-    c->ExecutionState.InterruptionPending =
-        s->events.interrupt.injected || s->events.exception.injected || s->events.nmi.injected;
-    c->ExecutionState.InterruptShadow = s->events.interrupt.shadow != 0;
-    c->Cr8 = s->sregs.cr8 & 0xf;
-    seg_to_whp(&s->sregs.cs, &c->Cs);
-    c->Rip = s->regs.rip;
-    c->Rflags = s->regs.rflags;
+    return emu_mode_of(s->cr0 & CR0_PE, s->efer & EFER_LMA, s->cs.l, s->cs.db);
 }
 
 /* Runs KVM just far enough to finish what it owes for the current exit (immediate_exit makes
@@ -64,7 +50,7 @@ static int complete_now_counting(struct whp_vp *vp, unsigned *mmio_written)
     struct kvm_run *run = vp->run;
     int r;
     run->immediate_exit = 1;
-    for (int i = 0; i < 64; i++) {
+    for (int i = 0; i < EXIT_DRAIN_LIMIT; i++) {
         r = kvm_run(vp->fd);
         if (r == -EINTR) {
             r = 0;
@@ -87,7 +73,7 @@ static int complete_now_counting(struct whp_vp *vp, unsigned *mmio_written)
     return r;
 }
 
-static int complete_now(struct whp_vp *vp)
+int exit_complete_now(struct whp_vp *vp)
 {
     return complete_now_counting(vp, NULL);
 }
@@ -97,38 +83,38 @@ int exit_prepare_run(struct whp_vp *vp)
 {
     struct kvm_run *run = vp->run;
     struct kvm_regs *regs = &run->s.regs.regs;
-    enum vp_pending pending = vp->pending;
-    vp->pending = VP_PENDING_NONE;
+    enum exit_pending pending = vp->exit->pending;
+    vp->exit->pending = EXIT_PENDING_NONE;
 
     /* The usual end of a committed OUT: the VMM moved RIP back to where KVM already is.
      * Writing registers KVM already holds costs a full register load in the kernel. */
-    if (pending == VP_PENDING_NONE && vp->kvm_regs_valid &&
-        (run->kvm_dirty_regs & KVM_SYNC_X86_REGS) && !memcmp(regs, &vp->kvm_regs, sizeof(*regs)))
+    if (pending == EXIT_PENDING_NONE && vp->exit->kvm_regs_valid &&
+        (run->kvm_dirty_regs & KVM_SYNC_X86_REGS) && !memcmp(regs, &vp->exit->kvm_regs, sizeof(*regs)))
         run->kvm_dirty_regs &= ~(uint64_t)KVM_SYNC_X86_REGS;
-    vp->kvm_regs_valid = false;
+    vp->exit->kvm_regs_valid = false;
 
-    if ((pending == VP_PENDING_PIO_IN || pending == VP_PENDING_PIO_OUT) &&
-        regs->rip == vp->pending_rip) {
+    if ((pending == EXIT_PENDING_PIO_IN || pending == EXIT_PENDING_PIO_OUT) &&
+        regs->rip == vp->exit->pending_rip) {
         /* The VMM retired the instruction as WHP expects. KVM's fast path sees RIP moved and
          * drops its completion; its emulator path finishes the IN with the data we hand it,
          * which is what the VMM put in RAX, and lands on the same RIP. */
-        if (pending == VP_PENDING_PIO_IN)
-            memcpy((uint8_t *)run + run->io.data_offset, &regs->rax, vp->pending_size);
+        if (pending == EXIT_PENDING_PIO_IN)
+            memcpy((uint8_t *)run + run->io.data_offset, &regs->rax, vp->exit->pending_size);
         run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
         return 0;
     }
-    if (pending == VP_PENDING_PIO_IN || pending == VP_PENDING_PIO_OUT) {
+    if (pending == EXIT_PENDING_PIO_IN || pending == EXIT_PENDING_PIO_OUT) {
         /* Anything else (re-execute, inject, jump): let KVM finish, then restore the VMM's view. */
         struct kvm_sync_regs want = run->s.regs;
         uint64_t dirty = run->kvm_dirty_regs;
         run->kvm_dirty_regs = 0;
-        int r = complete_now(vp);
+        int r = exit_complete_now(vp);
         run->s.regs = want;
         run->kvm_dirty_regs = dirty | KVM_SYNC_X86_REGS;
         return r;
     }
-    if (pending == VP_PENDING_RESTORE && !(run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) {
-        run->s.regs.regs = vp->saved;
+    if (pending == EXIT_PENDING_RESTORE && !(run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) {
+        run->s.regs.regs = vp->exit->saved;
         run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
     }
     return 0;
@@ -136,28 +122,17 @@ int exit_prepare_run(struct whp_vp *vp)
 
 /* ---- instruction bytes ---- */
 
-static uint64_t linear_rip(const struct kvm_sregs *s, uint64_t rip)
-{
-    return cpu_mode(s) == EMU_MODE_64 ? rip : s->cs.base + (rip & 0xffffffffull);
-}
-
-static size_t fetch(struct whp_vp *vp, uint64_t rip, uint8_t *buf, size_t len)
-{
-    memset(buf, 0, len);
-    return vp_read_gva(vp, linear_rip(&vp->run->s.regs.sregs, rip), buf, len);
-}
-
 /* The up to 15 bytes that end at `end`, read once for the backward searches: *bytes points at
  * the first of the returned count, and bytes[count] is `end`. */
 static size_t fetch_before(struct whp_vp *vp, uint64_t end, uint8_t buf[EMU_MAX_INSN_LEN],
                            const uint8_t **bytes)
 {
     size_t n = end < EMU_MAX_INSN_LEN ? (size_t)end : EMU_MAX_INSN_LEN;
-    if (fetch(vp, end - n, buf, n) != n) {
+    if (vp_fetch(vp, end - n, buf, n) != n) {
         /* The previous page may be unmapped: keep what lies on end's own page. */
-        size_t same_page = ((end - 1) & 0xfff) + 1;
+        size_t same_page = ((end - 1) & (X86_PAGE_SIZE - 1)) + 1;
         n = n < same_page ? n : same_page;
-        if (fetch(vp, end - n, buf + EMU_MAX_INSN_LEN - n, n) != n)
+        if (vp_fetch(vp, end - n, buf + EMU_MAX_INSN_LEN - n, n) != n)
             n = 0;
         *bytes = buf + EMU_MAX_INSN_LEN - n;
         return n;
@@ -245,7 +220,7 @@ static void window_fetch(struct whp_vp *vp, uint64_t rip, struct code_window *w)
     const uint8_t *b;
     w->rip = rip;
     /* Usually one read covers it all; near an unmapped page, read the two halves apart. */
-    if (rip >= EMU_MAX_INSN_LEN && fetch(vp, rip - EMU_MAX_INSN_LEN, w->buf, sizeof(w->buf)) ==
+    if (rip >= EMU_MAX_INSN_LEN && vp_fetch(vp, rip - EMU_MAX_INSN_LEN, w->buf, sizeof(w->buf)) ==
                                        sizeof(w->buf)) {
         w->before = EMU_MAX_INSN_LEN;
         w->after = 16;
@@ -253,7 +228,7 @@ static void window_fetch(struct whp_vp *vp, uint64_t rip, struct code_window *w)
     }
     w->before = fetch_before(vp, rip, tmp, &b);
     memcpy(w->buf + EMU_MAX_INSN_LEN - w->before, b, w->before);
-    w->after = fetch(vp, rip, w->buf + EMU_MAX_INSN_LEN, 16);
+    w->after = vp_fetch(vp, rip, w->buf + EMU_MAX_INSN_LEN, 16);
 }
 
 /* The window's bytes from addr on (addr within it), and how many there are. */
@@ -279,7 +254,7 @@ static uint64_t find_io_before(const struct code_window *w, enum emu_mode mode, 
 
 static void fill_bytes(struct whp_vp *vp, uint64_t rip, UINT8 *count, UINT8 bytes[16])
 {
-    *count = (UINT8)fetch(vp, rip, bytes, 16);
+    *count = (UINT8)vp_fetch(vp, rip, bytes, 16);
 }
 
 /* ---- port I/O ---- */
@@ -289,7 +264,7 @@ static uint64_t mask_of(unsigned bytes)
     return bytes >= 8 ? ~0ull : (1ull << (bytes * 8)) - 1;
 }
 
-static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
+HRESULT exit_io(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
 {
     struct kvm_run *run = vp->run;
     struct kvm_regs *regs = &run->s.regs.regs;
@@ -320,7 +295,7 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
         }
         uint64_t amask = mask_of(fwd ? at.addr_size : 8);
         uint64_t bytes = (uint64_t)run->io.count * size;
-        bool down = regs->rflags & (1u << 10);
+        bool down = regs->rflags & RFLAGS_DF;
         regs->rsi = (regs->rsi & ~amask) | ((regs->rsi + (down ? bytes : -bytes)) & amask);
         if (fwd && at.rep)
             regs->rcx = (regs->rcx & ~amask) | ((regs->rcx + run->io.count) & amask);
@@ -329,15 +304,15 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     } else if (string) {
         /* INS still owes its data: finish it now with zeros (the VMM then writes the real data
          * over them) and restore the registers at the next run. */
-        vp->saved = *regs;
-        int r = complete_now(vp);
+        vp->exit->saved = *regs;
+        int r = exit_complete_now(vp);
         if (r < 0)
             return hr_from_errno(r);
-        vp->pending = VP_PENDING_RESTORE;
-        run->s.regs.regs = vp->saved;
+        vp->exit->pending = EXIT_PENDING_RESTORE;
+        run->s.regs.regs = vp->exit->saved;
     } else if (!out) {
-        vp->pending = VP_PENDING_PIO_IN;
-        vp->pending_size = (uint8_t)size;
+        vp->exit->pending = EXIT_PENDING_PIO_IN;
+        vp->exit->pending_size = (uint8_t)size;
     } else {
         bool after;
         if (fwd != (back != 0)) {
@@ -346,7 +321,7 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
             /* Ambiguous (say, two identical OUTs in a row): ask KVM whether it still owes
              * the instruction. */
             struct kvm_regs before = *regs;
-            int r = complete_now(vp);
+            int r = exit_complete_now(vp);
             if (r < 0)
                 return hr_from_errno(r);
             after = run->s.regs.regs.rip == before.rip;
@@ -359,16 +334,16 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
             len = back ? bk.len : 0;
             start = regs->rip - len;
             if (!(run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) {
-                vp->kvm_regs = *regs; /* what KVM holds: the instruction is retired */
-                vp->kvm_regs_valid = true;
+                vp->exit->kvm_regs = *regs; /* what KVM holds: the instruction is retired */
+                vp->exit->kvm_regs_valid = true;
             }
             regs->rip = start;
             run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-        } else if (vp->pending == VP_PENDING_NONE && !(run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) {
-            vp->pending = VP_PENDING_PIO_OUT;
+        } else if (vp->exit->pending == EXIT_PENDING_NONE && !(run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) {
+            vp->exit->pending = EXIT_PENDING_PIO_OUT;
         }
     }
-    vp->pending_rip = start + len;
+    vp->exit->pending_rip = start + len;
 
     exit_fill_context(vp, ctx);
     ctx->ExitReason = WHvRunVpExitReasonX64IoPortAccess;
@@ -387,8 +362,8 @@ static HRESULT io_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     io->Rcx = regs->rcx;
     io->Rsi = regs->rsi;
     io->Rdi = regs->rdi;
-    seg_to_whp(&run->s.regs.sregs.ds, &io->Ds);
-    seg_to_whp(&run->s.regs.sregs.es, &io->Es);
+    exit_seg_to_whp(&run->s.regs.sregs.ds, &io->Ds);
+    exit_seg_to_whp(&run->s.regs.sregs.es, &io->Es);
     return S_OK;
 }
 
@@ -475,7 +450,7 @@ static uint64_t find_store_before(struct whp_vp *vp, uint64_t end, uint64_t gpa,
 static uint64_t find_store(struct whp_vp *vp, uint64_t gpa, unsigned len, uint64_t data, int *err)
 {
     uint64_t end = vp->run->s.regs.regs.rip, back = 0;
-    bool head = ((gpa + len) & 4095) == 0, tail = (gpa & 4095) == 0;
+    bool head = ((gpa + len) & (X86_PAGE_SIZE - 1)) == 0, tail = (gpa & (X86_PAGE_SIZE - 1)) == 0;
     unsigned more = 0;
     if (head) {
         *err = complete_now_counting(vp, &more);
@@ -489,7 +464,7 @@ static uint64_t find_store(struct whp_vp *vp, uint64_t gpa, unsigned len, uint64
     return back;
 }
 
-static HRESULT mmio_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
+HRESULT exit_mmio(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
 {
     struct kvm_run *run = vp->run;
     struct kvm_regs *regs = &run->s.regs.regs;
@@ -514,14 +489,14 @@ static HRESULT mmio_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     } else {
         /* The load is still owed: finish it with dummy data now, so nothing KVM writes later
          * can overwrite the VMM's emulation, and restore the registers at the next run. */
-        vp->saved = *regs;
-        int r = complete_now(vp);
+        vp->exit->saved = *regs;
+        int r = exit_complete_now(vp);
         if (r < 0)
             return hr_from_errno(r);
-        if (run->s.regs.regs.rip != vp->saved.rip)
-            len = run->s.regs.regs.rip - vp->saved.rip;
-        run->s.regs.regs = vp->saved;
-        vp->pending = VP_PENDING_RESTORE;
+        if (run->s.regs.regs.rip != vp->exit->saved.rip)
+            len = run->s.regs.regs.rip - vp->exit->saved.rip;
+        run->s.regs.regs = vp->exit->saved;
+        vp->exit->pending = EXIT_PENDING_RESTORE;
     }
     exit_fill_context(vp, ctx);
     ctx->ExitReason = WHvRunVpExitReasonMemoryAccess;
@@ -535,254 +510,3 @@ static HRESULT mmio_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     return S_OK;
 }
 
-/* ---- MSRs ---- */
-
-static bool msr_wanted(struct whp_vp *vp, uint8_t reason)
-{
-    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = vp->part->extended_exits};
-    WHV_X64_MSR_EXIT_BITMAP b = {.AsUINT64 = vp->part->msr_exit_bitmap};
-    if (!e.X64MsrExit)
-        return false;
-    return reason == KVM_MSR_EXIT_REASON_FILTER || b.UnhandledMsrs;
-}
-
-static HRESULT msr_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *again)
-{
-    struct kvm_run *run = vp->run;
-    bool write = run->exit_reason == KVM_EXIT_X86_WRMSR;
-    if (synic_enabled(vp->part) && run->msr.index >= SYNIC_MSR_FIRST &&
-        run->msr.index <= SYNIC_MSR_LAST) {
-        /* Ours: KVM finishes the instruction with the value (or #GP) at the next run. */
-        uint64_t value = run->msr.data;
-        uint16_t sints;
-        run->msr.error = synic_msr(vp, write, run->msr.index, &value, &sints) < 0;
-        if (!write)
-            run->msr.data = value;
-        if (!sints) {
-            *again = true;
-            return S_OK;
-        }
-        exit_fill_context(vp, ctx);
-        ctx->ExitReason = WHvRunVpExitReasonSynicSintDeliverable;
-        ctx->SynicSintDeliverable.DeliverableSints = sints;
-        return S_OK;
-    }
-    if (!msr_wanted(vp, run->msr.reason)) {
-        run->msr.error = 1; /* #GP, as on hardware without the MSR */
-        *again = true;
-        return S_OK;
-    }
-    /* KVM finishes RDMSR/WRMSR at the next run (data in, RIP + 2) regardless of what the VMM
-     * did: finish it now and keep the WHP view (RIP at the instruction) in the cache. */
-    struct kvm_regs before = run->s.regs.regs;
-    uint32_t index = run->msr.index;
-    run->msr.error = 0;
-    run->msr.data = 0;
-    int r = complete_now(vp);
-    if (r < 0)
-        return hr_from_errno(r);
-    run->s.regs.regs = before;
-    run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-
-    exit_fill_context(vp, ctx);
-    ctx->ExitReason = WHvRunVpExitReasonX64MsrAccess;
-    ctx->VpContext.InstructionLength = 2;
-    ctx->MsrAccess.AccessInfo.IsWrite = write;
-    ctx->MsrAccess.MsrNumber = index;
-    ctx->MsrAccess.Rax = before.rax;
-    ctx->MsrAccess.Rdx = before.rdx;
-    return S_OK;
-}
-
-/* ---- the rest ---- */
-
-static HRESULT exception_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
-{
-    struct kvm_run *run = vp->run;
-    exit_fill_context(vp, ctx);
-    ctx->ExitReason = WHvRunVpExitReasonException;
-    WHV_VP_EXCEPTION_CONTEXT *e = &ctx->VpException;
-    fill_bytes(vp, run->s.regs.regs.rip, &e->InstructionByteCount, e->InstructionBytes);
-    e->ExceptionType = (UINT8)run->debug.arch.exception;
-    e->ExceptionInfo.SoftwareException = e->ExceptionType == WHvX64ExceptionTypeBreakpointTrap;
-    if (e->ExceptionType == WHvX64ExceptionTypeBreakpointTrap)
-        ctx->VpContext.InstructionLength = 1; /* int3 */
-    return S_OK;
-}
-
-/* On nested hosts KVM's emulator runs some guest code and cannot do INT3. The instruction is
- * known, so do it here: a #BP exit when the VMM asked for one, else the #BP the guest expects
- * (a trap: the handler sees RIP after the INT3). */
-static HRESULT int3_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *again)
-{
-    struct whp_partition *p = vp->part;
-    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = p->extended_exits};
-    if (e.ExceptionExit && (p->exception_bitmap & (1ull << WHvX64ExceptionTypeBreakpointTrap))) {
-        vp->run->debug.arch.exception = WHvX64ExceptionTypeBreakpointTrap;
-        return exception_exit(vp, ctx);
-    }
-    struct kvm_sync_regs *s = &vp->run->s.regs;
-    s->regs.rip += 1;
-    s->events.exception.injected = 1;
-    s->events.exception.nr = WHvX64ExceptionTypeBreakpointTrap;
-    s->events.exception.has_error_code = 0;
-    vp->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS | KVM_SYNC_X86_EVENTS;
-    *again = true;
-    return S_OK;
-}
-
-/* DeliverabilityNotifications.InterruptNotification */
-#define WINDOW_REQUEST (1ull << 1)
-
-/* The WHV_PROCESSOR_ACTIVITY_COUNTERS slot of a KVM exit, or -1 for one that is no exit. */
-static int counter_slot(uint32_t reason)
-{
-    switch (reason) {
-    case KVM_EXIT_IO: return 2;                       /* IoInstructions */
-    case KVM_EXIT_HLT: return 3;                      /* HaltInstructions */
-    case KVM_EXIT_X86_RDMSR: case KVM_EXIT_X86_WRMSR: return 5; /* MsrAccesses */
-    case KVM_EXIT_IRQ_WINDOW_OPEN: return 7;          /* PendingInterrupts */
-    case KVM_EXIT_MMIO: return 11;                    /* NestedPageFaultIntercepts */
-    case KVM_EXIT_INTR: return -1;
-    default: return 6;                                /* OtherIntercepts */
-    }
-}
-
-/* KVM's emulator (which runs guest code after some exits on this host) can only do IRET in
- * real mode. A same-privilege IRET that keeps CS (and SS) is what interrupt handlers do: do it
- * here. Returns false when the IRET is anything else, which then stays an internal error. */
-static bool iret_in_user_space(struct whp_vp *vp, const uint8_t *b, size_t n)
-{
-    struct kvm_sync_regs *s = &vp->run->s.regs;
-    enum emu_mode mode = cpu_mode(&s->sregs);
-    size_t i = 0;
-    bool opsize = false, rexw = false;
-    for (; i < n && (b[i] == 0x66 || (mode == EMU_MODE_64 && (b[i] & 0xf0) == 0x40)); i++) {
-        opsize |= b[i] == 0x66;
-        rexw = mode == EMU_MODE_64 && (b[i] & 0xf8) == 0x48;
-    }
-    if (i >= n || b[i] != 0xcf || !(s->sregs.cr0 & 1) || (s->regs.rflags & (1u << 17)))
-        return false; /* not IRET, real mode (KVM can) or virtual-8086 mode */
-    unsigned w = rexw ? 8 : opsize ? 2 : 4;
-    unsigned slots = mode == EMU_MODE_64 ? 5 : 3; /* 64-bit IRET always pops SS:RSP */
-    uint64_t sp = mode == EMU_MODE_64 ? s->regs.rsp : s->sregs.ss.base + (uint32_t)s->regs.rsp;
-    uint8_t frame[40] = {0};
-    if (vp_read_gva(vp, sp, frame, w * slots) != w * slots)
-        return false;
-    uint64_t v[5] = {0};
-    for (unsigned k = 0; k < slots; k++)
-        memcpy(&v[k], frame + k * w, w);
-    if ((uint16_t)v[1] != s->sregs.cs.selector || (slots == 5 && (uint16_t)v[4] != s->sregs.ss.selector))
-        return false;
-    /* Flags the guest may not change at its privilege level stay as they are. */
-    unsigned cpl = s->sregs.cs.dpl, iopl = (s->regs.rflags >> 12) & 3;
-    uint64_t keep = (1u << 17) | (1u << 20) | (1u << 19) | (cpl ? 3u << 12 : 0) |
-                    (cpl > iopl ? 1u << 9 : 0);
-    s->regs.rip = v[0];
-    s->regs.rflags = ((v[2] & ~keep) | (s->regs.rflags & keep) | 2) & 0x3f7fd7;
-    s->regs.rsp = slots == 5 ? v[3] : s->regs.rsp + 3 * w;
-    s->events.nmi.masked = 0; /* IRET ends NMI blocking */
-    vp->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS | KVM_SYNC_X86_EVENTS;
-    return true;
-}
-
-HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *again)
-{
-    struct kvm_run *run = vp->run;
-    *again = false;
-    /* Usually KVM's emulator meeting an instruction it cannot do, or a fetch from memory that
-     * is not RAM: look at the instruction once. */
-    uint8_t insn[15];
-    size_t insn_len = run->exit_reason == KVM_EXIT_INTERNAL_ERROR
-                          ? fetch(vp, run->s.regs.regs.rip, insn, sizeof(insn))
-                          : 0;
-    if (insn_len && iret_in_user_space(vp, insn, insn_len)) {
-        *again = true;
-        return S_OK;
-    }
-    int slot = counter_slot(run->exit_reason);
-    if (slot >= 0)
-        atomic_fetch_add_explicit(&vp->exit_counts[slot], 1, memory_order_relaxed);
-    switch (run->exit_reason) {
-    case KVM_EXIT_IO:
-        if (synic_enabled(vp->part) &&
-            (run->io.port == SYNIC_PORT_SIGNAL || run->io.port == SYNIC_PORT_CALL)) {
-            bool handled;
-            bool to_vmm = synic_hypercall(vp, ctx, &handled);
-            if (handled) {
-                *again = !to_vmm;
-                return S_OK;
-            }
-        }
-        return io_exit(vp, ctx);
-    case KVM_EXIT_MMIO:
-        return mmio_exit(vp, ctx);
-    case KVM_EXIT_X86_RDMSR:
-    case KVM_EXIT_X86_WRMSR:
-        return msr_exit(vp, ctx, again);
-    case KVM_EXIT_DEBUG:
-        return exception_exit(vp, ctx);
-    case KVM_EXIT_INTR:
-        *again = true;
-        return S_OK;
-    case KVM_EXIT_IOAPIC_EOI:
-        /* KVM reports EOIs of every vector with a level route; only level deliveries count. */
-        if (!apic_take_level_eoi(vp, run->eoi.vector)) {
-            *again = true;
-            return S_OK;
-        }
-        exit_fill_context(vp, ctx);
-        ctx->ExitReason = WHvRunVpExitReasonX64ApicEoi;
-        ctx->ApicEoi.InterruptVector = run->eoi.vector;
-        return S_OK;
-    }
-    exit_fill_context(vp, ctx);
-    switch (run->exit_reason) {
-    case KVM_EXIT_HLT: /* RIP is already past the HLT */
-        /* A halted VP with IF set is interruptible: with a window requested (mode None) that
-         * is the window the VMM waits for, not a halt. */
-        if ((vp->deliverability & WINDOW_REQUEST) && (run->s.regs.regs.rflags & (1u << 9))) {
-            vp->deliverability &= ~WINDOW_REQUEST;
-            run->request_interrupt_window = 0;
-            ctx->ExitReason = WHvRunVpExitReasonX64InterruptWindow;
-            ctx->InterruptWindow.DeliverableType = WHvX64PendingInterrupt;
-            break;
-        }
-        ctx->ExitReason = WHvRunVpExitReasonX64Halt;
-        break;
-    case KVM_EXIT_SHUTDOWN:
-        ctx->ExitReason = WHvRunVpExitReasonUnrecoverableException;
-        break;
-    case KVM_EXIT_FAIL_ENTRY:
-        ctx->ExitReason = WHvRunVpExitReasonInvalidVpRegisterValue;
-        break;
-    case KVM_EXIT_IRQ_WINDOW_OPEN:
-        /* A one-shot request, as in WHP: the VMM asks again if it still wants it. */
-        vp->deliverability &= ~WINDOW_REQUEST;
-        run->request_interrupt_window = 0;
-        ctx->ExitReason = WHvRunVpExitReasonX64InterruptWindow;
-        ctx->InterruptWindow.DeliverableType = WHvX64PendingInterrupt;
-        break;
-    case KVM_EXIT_INTERNAL_ERROR:
-        if (insn_len && insn[0] == 0xcc)
-            return int3_exit(vp, ctx, again);
-        if (!insn_len) {
-            ctx->ExitReason = WHvRunVpExitReasonMemoryAccess;
-            ctx->MemoryAccess.AccessInfo.AccessType = WHvMemoryAccessExecute;
-            ctx->MemoryAccess.AccessInfo.GpaUnmapped = 1;
-            ctx->MemoryAccess.AccessInfo.GvaValid = 1;
-            ctx->MemoryAccess.Gva = linear_rip(&run->s.regs.sregs, run->s.regs.regs.rip);
-        } else {
-            ctx->ExitReason = WHvRunVpExitReasonUnsupportedFeature;
-            ctx->UnsupportedFeature.FeatureCode = WHvUnsupportedFeatureIntercept;
-            ctx->UnsupportedFeature.FeatureParameter = run->internal.suberror;
-        }
-        break;
-    default:
-        ctx->ExitReason = WHvRunVpExitReasonUnsupportedFeature;
-        ctx->UnsupportedFeature.FeatureCode = WHvUnsupportedFeatureIntercept;
-        ctx->UnsupportedFeature.FeatureParameter = run->exit_reason;
-        break;
-    }
-    return S_OK;
-}

@@ -2,22 +2,9 @@
  * 32-bit, PAE and 4/5-level long-mode paging with large pages, the permission checks the
  * WHV_TRANSLATE_GVA_FLAGS ask for (accessed/dirty bits are never written). Pure logic over a
  * physical-memory reader, so unit tests drive it with a fake memory. */
-#include "core/core.h"
+#include "obj/gva.h"
 
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
-#define CR4_SMEP (1ull << 20)
-#define CR4_LA57 (1ull << 12)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
-
-#define PTE_P 1ull
-#define PTE_RW 2ull
-#define PTE_US 4ull
-#define PTE_PS 0x80ull
-#define PTE_NX (1ull << 63)
+#include <string.h>
 
 uint32_t gva_translate(const struct gva_cpu *cpu, uint64_t gva, uint32_t flags, gva_read_fn rd,
                        void *ctx, uint64_t *gpa)
@@ -77,4 +64,90 @@ uint32_t gva_translate(const struct gva_cpu *cpu, uint64_t gva, uint32_t flags, 
         !(flags & WHvTranslateGvaFlagPrivilegeExempt))
         return WHvTranslateGvaResultPrivilegeViolation;
     return WHvTranslateGvaResultSuccess;
+}
+
+/* ---- through a VP's registers ---- */
+
+void vp_gva_cpu(struct whp_vp *vp, struct gva_cpu *cpu)
+{
+    const struct kvm_sregs *s = &vp->run->s.regs.sregs;
+    cpu->cr0 = s->cr0;
+    cpu->cr3 = s->cr3;
+    cpu->cr4 = s->cr4;
+    cpu->efer = s->efer;
+    cpu->cpl = s->ss.dpl;
+}
+
+static int read_phys(void *ctx, uint64_t gpa, uint64_t *val, unsigned size)
+{
+    return mem_read(ctx, gpa, val, size);
+}
+
+bool vp_translate(struct whp_vp *vp, uint64_t gva, uint64_t *gpa)
+{
+    struct gva_cpu cpu;
+    vp_gva_cpu(vp, &cpu);
+    return gva_translate(&cpu, gva, 0, read_phys, &vp->part->mem, gpa) == WHvTranslateGvaResultSuccess;
+}
+
+size_t vp_read_gva(struct whp_vp *vp, uint64_t gva, void *dst, size_t len)
+{
+    struct gva_cpu cpu;
+    vp_gva_cpu(vp, &cpu);
+    size_t done = 0;
+    while (done < len) {
+        uint64_t gpa;
+        if (gva_translate(&cpu, gva + done, 0, read_phys, &vp->part->mem, &gpa) !=
+            WHvTranslateGvaResultSuccess)
+            break;
+        size_t n = X86_PAGE_SIZE - ((gva + done) & (X86_PAGE_SIZE - 1));
+        if (n > len - done)
+            n = len - done;
+        if (mem_read(&vp->part->mem, gpa, (uint8_t *)dst + done, n) < 0)
+            break;
+        done += n;
+    }
+    return done;
+}
+
+uint64_t vp_linear_rip(struct whp_vp *vp, uint64_t rip)
+{
+    const struct kvm_sregs *s = &vp->run->s.regs.sregs;
+    bool long64 = (s->efer & EFER_LMA) && s->cs.l;
+    return long64 ? rip : s->cs.base + (rip & 0xffffffffull);
+}
+
+size_t vp_fetch(struct whp_vp *vp, uint64_t rip, uint8_t *buf, size_t len)
+{
+    memset(buf, 0, len);
+    return vp_read_gva(vp, vp_linear_rip(vp, rip), buf, len);
+}
+
+HRESULT WINAPI WHvTranslateGva(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
+                               WHV_GUEST_VIRTUAL_ADDRESS Gva, WHV_TRANSLATE_GVA_FLAGS TranslateFlags,
+                               WHV_TRANSLATE_GVA_RESULT *TranslationResult,
+                               WHV_GUEST_PHYSICAL_ADDRESS *Gpa)
+{
+    uint32_t known = WHvTranslateGvaFlagValidateRead | WHvTranslateGvaFlagValidateWrite |
+                     WHvTranslateGvaFlagValidateExecute | WHvTranslateGvaFlagPrivilegeExempt |
+                     WHvTranslateGvaFlagSetPageTableBits | WHvTranslateGvaFlagEnforceSmap |
+                     WHvTranslateGvaFlagOverrideSmap;
+    if (!TranslationResult || !Gpa || (TranslateFlags & ~known))
+        return E_INVALIDARG;
+    /* The walk reads the register cache, which a running KVM_RUN owns: exclusive use. */
+    struct whp_partition *p;
+    struct whp_vp *vp;
+    HRESULT hr = vp_acquire(Partition, VpIndex, &p, &vp);
+    if (FAILED(hr))
+        return hr;
+    struct gva_cpu cpu;
+    vp_gva_cpu(vp, &cpu);
+    uint64_t gpa = 0;
+    WHV_TRANSLATE_GVA_RESULT res;
+    memset(&res, 0, sizeof(res));
+    res.ResultCode = gva_translate(&cpu, Gva, (uint32_t)TranslateFlags, read_phys, &p->mem, &gpa);
+    vp_release(p, vp);
+    memcpy(TranslationResult, &res, sizeof(res));
+    memcpy(Gpa, &gpa, sizeof(gpa));
+    return S_OK;
 }

@@ -1,129 +1,14 @@
-/* WHvGetCapability and the partition properties: what this host can do, what the VMM asked
- * for, and how the exit-related properties become KVM configuration (user-space MSR exits,
- * the MSR filter, guest debug for exception exits). */
-#include "core/core.h"
+/* The partition properties: what the VMM asked for, checked against what this host can do,
+ * and how the exit-related properties become KVM configuration (user-space MSR exits, the MSR
+ * filter, guest debug for exception exits). */
+#include "prop/prop.h"
+
+#include "obj/hostcpu.h"
 #include "synic/synic.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Exits that really work on KVM. There is no user-space CPUID or RDTSC exit in KVM, and only
- * #BP can be intercepted (KVM_GUESTDBG_USE_SW_BP), so nothing else is advertised. */
-static uint64_t supported_exits(void)
-{
-    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = 0};
-    e.X64MsrExit = kvm_check(-1, KVM_CAP_X86_USER_SPACE_MSR) && kvm_check(-1, KVM_CAP_X86_MSR_FILTER);
-    e.ExceptionExit = kvm_check(-1, KVM_CAP_SET_GUEST_DEBUG) != 0;
-    e.HypercallExit = e.UnknownSynicConnection = 1; /* through the SynIC's hypercall page */
-    return e.AsUINT64;
-}
-
-#define SUPPORTED_EXCEPTIONS (1ull << WHvX64ExceptionTypeBreakpointTrap)
-
-static uint64_t supported_msr_exits(void)
-{
-    WHV_X64_MSR_EXIT_BITMAP b = {.AsUINT64 = 0};
-    if (!(supported_exits() & (WHV_EXTENDED_VM_EXITS){.X64MsrExit = 1}.AsUINT64))
-        return 0;
-    b.UnhandledMsrs = b.TscMsrWrite = b.TscMsrRead = b.ApicBaseMsrWrite = 1;
-    b.MiscEnableMsrRead = b.McUpdatePatchLevelMsrRead = 1;
-    return b.AsUINT64;
-}
-
-static uint32_t processor_vendor(void)
-{
-    const struct kvm_cpuid_entry2 *e = kvm_cpuid_find(kvm_supported_cpuid(), 0, 0);
-    if (e && e->ebx == 0x68747541) /* "Auth" */
-        return WHvProcessorVendorAmd;
-    if (e && e->ebx == 0x6f677948) /* "Hygo" */
-        return WHvProcessorVendorHygon;
-    return WHvProcessorVendorIntel;
-}
-
-static uint32_t clflush_size(void)
-{
-    const struct kvm_cpuid_entry2 *e = kvm_cpuid_find(kvm_supported_cpuid(), 1, 0);
-    return e ? ((e->ebx >> 8) & 0xff) * 8 : 64;
-}
-
-/* Copies a result to the caller's buffer with the WHP size rules. */
-static HRESULT put(void *buf, UINT32 size, UINT32 *written, const void *val, UINT32 len)
-{
-    HRESULT hr = hr_output(buf, size, written, len);
-    if (SUCCEEDED(hr) && len)
-        memcpy(buf, val, len);
-    return hr;
-}
-
-HRESULT WINAPI WHvGetCapability(WHV_CAPABILITY_CODE CapabilityCode, VOID *CapabilityBuffer,
-                                UINT32 CapabilityBufferSizeInBytes, UINT32 *WrittenSizeInBytes)
-{
-    WHV_CAPABILITY c;
-    memset(&c, 0, sizeof(c));
-    UINT32 len = sizeof(UINT64);
-    bool kvm = kvm_system_fd() >= 0;
-
-    switch (CapabilityCode) {
-    case WHvCapabilityCodeHypervisorPresent:
-        c.HypervisorPresent = kvm;
-        len = sizeof(BOOL);
-        break;
-    case WHvCapabilityCodeFeatures:
-        c.Features.PartialUnmap = 1;
-        c.Features.LocalApicEmulation = kvm && kvm_check(-1, KVM_CAP_SPLIT_IRQCHIP);
-        break;
-    case WHvCapabilityCodeExtendedVmExits:
-        c.ExtendedVmExits.AsUINT64 = kvm ? supported_exits() : 0;
-        break;
-    case WHvCapabilityCodeExceptionExitBitmap:
-        c.ExceptionExitBitmap = kvm ? SUPPORTED_EXCEPTIONS : 0;
-        break;
-    case WHvCapabilityCodeX64MsrExitBitmap:
-        c.X64MsrExitBitmap.AsUINT64 = kvm ? supported_msr_exits() : 0;
-        break;
-    case WHvCapabilityCodeProcessorVendor:
-        c.ProcessorVendor = processor_vendor();
-        len = sizeof(UINT32);
-        break;
-    case WHvCapabilityCodeProcessorFeatures:
-        c.ProcessorFeatures.AsUINT64 = cpu_host_features(0);
-        break;
-    case WHvCapabilityCodeProcessorXsaveFeatures:
-        c.ProcessorXsaveFeatures.AsUINT64 = cpu_xsave_features();
-        break;
-    case WHvCapabilityCodeProcessorClFlushSize:
-        c.ProcessorClFlushSize = (UINT8)clflush_size();
-        len = sizeof(UINT8);
-        break;
-    case WHvCapabilityCodeProcessorClockFrequency: {
-        int khz = kvm ? kvm_ioctl(kvm_system_fd(), KVM_GET_TSC_KHZ, NULL) : -ENODEV;
-        c.ProcessorClockFrequency = khz > 0 ? (uint64_t)khz * 1000 : 0;
-        break;
-    }
-    case WHvCapabilityCodeInterruptClockFrequency:
-        c.InterruptClockFrequency = 1000000000ull;
-        break;
-    case WHvCapabilityCodeProcessorFeaturesBanks:
-        c.ProcessorFeaturesBanks.BanksCount = WHV_PROCESSOR_FEATURES_BANKS_COUNT;
-        c.ProcessorFeaturesBanks.AsUINT64[0] = cpu_host_features(0);
-        c.ProcessorFeaturesBanks.AsUINT64[1] = cpu_host_features(1);
-        len = sizeof(c.ProcessorFeaturesBanks);
-        break;
-    case WHvCapabilityCodeSyntheticProcessorFeaturesBanks:
-        c.SyntheticProcessorFeaturesBanks.BanksCount = WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT;
-        c.SyntheticProcessorFeaturesBanks.AsUINT64[0] = kvm ? synic_supported_features() : 0;
-        len = sizeof(c.SyntheticProcessorFeaturesBanks);
-        break;
-    case WHvCapabilityCodePhysicalAddressWidth:
-        c.PhysicalAddressWidth = cpu_phys_bits();
-        len = sizeof(UINT32);
-        break;
-    default:
-        return WHV_E_UNKNOWN_CAPABILITY;
-    }
-    return put(CapabilityBuffer, CapabilityBufferSizeInBytes, WrittenSizeInBytes, &c, len);
-}
 
 /* ---- exit configuration ---- */
 
@@ -138,26 +23,25 @@ static int set_msr_filter(struct whp_partition *p, WHV_X64_MSR_EXIT_BITMAP b)
             .nmsrs = SYNIC_MSR_LAST - SYNIC_MSR_FIRST + 1, .base = SYNIC_MSR_FIRST, .bitmap = deny};
 #define RANGE(op, msr) f.ranges[n++] = (struct kvm_msr_filter_range){.flags = op, .nmsrs = 1, .base = msr, .bitmap = deny}
     if (b.TscMsrRead)
-        RANGE(KVM_MSR_FILTER_READ, 0x10);
+        RANGE(KVM_MSR_FILTER_READ, MSR_IA32_TSC);
     if (b.TscMsrWrite)
-        RANGE(KVM_MSR_FILTER_WRITE, 0x10);
+        RANGE(KVM_MSR_FILTER_WRITE, MSR_IA32_TSC);
     if (b.ApicBaseMsrWrite)
-        RANGE(KVM_MSR_FILTER_WRITE, 0x1b);
+        RANGE(KVM_MSR_FILTER_WRITE, MSR_IA32_APIC_BASE);
     if (b.MiscEnableMsrRead)
-        RANGE(KVM_MSR_FILTER_READ, 0x1a0);
+        RANGE(KVM_MSR_FILTER_READ, MSR_IA32_MISC_ENABLE);
     if (b.McUpdatePatchLevelMsrRead)
-        RANGE(KVM_MSR_FILTER_READ, 0x8b);
+        RANGE(KVM_MSR_FILTER_READ, MSR_IA32_BIOS_SIGN_ID);
 #undef RANGE
     return kvm_ioctl(p->vm_fd, KVM_X86_SET_MSR_FILTER, &f);
 }
 
 static int set_guest_debug(struct whp_partition *p, struct whp_vp *vp)
 {
-    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = p->extended_exits};
+    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = p->cfg.extended_exits};
     struct kvm_guest_debug d = {0};
-    if (e.ExceptionExit && (p->exception_bitmap & SUPPORTED_EXCEPTIONS))
+    if (e.ExceptionExit && (p->cfg.exception_bitmap & PROP_SUPPORTED_EXCEPTIONS))
         d.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
-    (void)p;
     return kvm_ioctl(vp->fd, KVM_SET_GUEST_DEBUG, &d);
 }
 
@@ -166,25 +50,25 @@ int prop_apply_vp(struct whp_partition *p, struct whp_vp *vp)
     return set_guest_debug(p, vp);
 }
 
-/* Called with p->lock held once the partition is set up. */
 HRESULT prop_apply_exits(struct whp_partition *p)
 {
-    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = p->extended_exits};
-    WHV_X64_MSR_EXIT_BITMAP b = {.AsUINT64 = e.X64MsrExit ? p->msr_exit_bitmap : 0};
+    assert(owl_held(&p->lock));
+    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = p->cfg.extended_exits};
+    WHV_X64_MSR_EXIT_BITMAP b = {.AsUINT64 = e.X64MsrExit ? p->cfg.msr_exit_bitmap : 0};
     uint32_t mask = b.UnhandledMsrs ? KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_INVAL : 0;
     if ((b.AsUINT64 & ~1ull) || synic_enabled(p))
         mask |= KVM_MSR_EXIT_REASON_FILTER;
     int r = 0;
     /* Only touch KVM's MSR configuration when asked to, or to undo an earlier request. */
-    if (mask || p->msr_config_set) {
+    if (mask || p->cfg.msr_config_set) {
         r = kvm_enable_cap(p->vm_fd, KVM_CAP_X86_USER_SPACE_MSR, mask, 0);
         if (r == 0)
             r = set_msr_filter(p, b);
-        p->msr_config_set = mask != 0;
+        p->cfg.msr_config_set = mask != 0;
     }
-    for (uint32_t i = 0; r == 0 && i < p->processor_count; i++)
-        if (p->vps[i] && atomic_load(&p->vps[i]->exists))
-            r = set_guest_debug(p, p->vps[i]);
+    for (uint32_t i = 0; r == 0 && i < p->cfg.processor_count; i++)
+        if (part_vp(p, i))
+            r = set_guest_debug(p, part_vp(p, i));
     return hr_from_errno(r);
 }
 
@@ -256,7 +140,7 @@ static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE
         int max = kvm_check(-1, KVM_CAP_MAX_VCPUS);
         if (v.ProcessorCount == 0 || v.ProcessorCount > (UINT32)(max > 0 ? max : 1))
             return E_INVALIDARG;
-        p->processor_count = v.ProcessorCount;
+        p->cfg.processor_count = v.ProcessorCount;
         return S_OK;
     }
     case WHvPartitionPropertyCodeLocalApicEmulationMode:
@@ -265,60 +149,61 @@ static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE
         if (v.LocalApicEmulationMode != WHvX64LocalApicEmulationModeNone &&
             !kvm_check(-1, KVM_CAP_SPLIT_IRQCHIP))
             return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
-        p->apic_mode = v.LocalApicEmulationMode;
+        p->cfg.apic_mode = v.LocalApicEmulationMode;
         return S_OK;
     case WHvPartitionPropertyCodeExtendedVmExits:
-        if (v.ExtendedVmExits.AsUINT64 & ~supported_exits())
+        if (v.ExtendedVmExits.AsUINT64 & ~prop_supported_exits())
             return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
-        p->extended_exits = v.ExtendedVmExits.AsUINT64;
+        p->cfg.extended_exits = v.ExtendedVmExits.AsUINT64;
         return p->setup ? prop_apply_exits(p) : S_OK;
     case WHvPartitionPropertyCodeExceptionExitBitmap:
-        if (v.ExceptionExitBitmap & ~SUPPORTED_EXCEPTIONS)
+        if (v.ExceptionExitBitmap & ~PROP_SUPPORTED_EXCEPTIONS)
             return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
-        p->exception_bitmap = v.ExceptionExitBitmap;
+        p->cfg.exception_bitmap = v.ExceptionExitBitmap;
         return p->setup ? prop_apply_exits(p) : S_OK;
     case WHvPartitionPropertyCodeX64MsrExitBitmap:
-        if (v.X64MsrExitBitmap.AsUINT64 & ~supported_msr_exits())
+        if (v.X64MsrExitBitmap.AsUINT64 & ~prop_supported_msr_exits())
             return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
-        p->msr_exit_bitmap = v.X64MsrExitBitmap.AsUINT64;
+        p->cfg.msr_exit_bitmap = v.X64MsrExitBitmap.AsUINT64;
         return p->setup ? prop_apply_exits(p) : S_OK;
     case WHvPartitionPropertyCodeCpuidExitList:
-        return copy_list((void **)&p->cpuid_exits, &p->cpuid_exit_count, buf, size,
+        return copy_list((void **)&p->cfg.cpuid_exits, &p->cfg.cpuid_exit_count, buf, size,
                          sizeof(UINT32));
     case WHvPartitionPropertyCodeCpuidResultList:
-        return copy_list((void **)&p->cpuid_results, &p->cpuid_result_count, buf, size,
+        return copy_list((void **)&p->cfg.cpuid_results, &p->cfg.cpuid_result_count, buf, size,
                          sizeof(WHV_X64_CPUID_RESULT));
     case WHvPartitionPropertyCodeProcessorFeatures:
-        if (v.ProcessorFeatures.AsUINT64 & ~cpu_host_features(0))
+        if (v.ProcessorFeatures.AsUINT64 & ~hostcpu_features(0))
             return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG;
-        p->features[0] = v.ProcessorFeatures.AsUINT64;
+        p->cfg.features[0] = v.ProcessorFeatures.AsUINT64;
         return S_OK;
     case WHvPartitionPropertyCodeProcessorFeaturesBanks:
         if (v.ProcessorFeaturesBanks.BanksCount != WHV_PROCESSOR_FEATURES_BANKS_COUNT)
             return E_INVALIDARG;
-        if ((v.ProcessorFeaturesBanks.AsUINT64[0] & ~cpu_host_features(0)) ||
-            (v.ProcessorFeaturesBanks.AsUINT64[1] & ~cpu_host_features(1)))
+        if ((v.ProcessorFeaturesBanks.AsUINT64[0] & ~hostcpu_features(0)) ||
+            (v.ProcessorFeaturesBanks.AsUINT64[1] & ~hostcpu_features(1)))
             return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG;
-        p->features[0] = v.ProcessorFeaturesBanks.AsUINT64[0];
-        p->features[1] = v.ProcessorFeaturesBanks.AsUINT64[1];
+        p->cfg.features[0] = v.ProcessorFeaturesBanks.AsUINT64[0];
+        p->cfg.features[1] = v.ProcessorFeaturesBanks.AsUINT64[1];
         return S_OK;
     case WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks:
         if (v.SyntheticProcessorFeaturesBanks.BanksCount != WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT)
             return E_INVALIDARG;
         if (v.SyntheticProcessorFeaturesBanks.AsUINT64[0] & ~synic_supported_features())
             return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG;
-        p->synthetic_features = v.SyntheticProcessorFeaturesBanks.AsUINT64[0];
+        p->cfg.synthetic_features = v.SyntheticProcessorFeaturesBanks.AsUINT64[0];
         return S_OK;
     case WHvPartitionPropertyCodeProcessorClockFrequency:
         /* KVM here cannot scale the TSC (no KVM_CAP_TSC_CONTROL): only the host rate works. */
-        if (v.ProcessorClockFrequency != p->tsc_hz)
+        if (v.ProcessorClockFrequency != p->cfg.tsc_hz)
             return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG;
         return S_OK;
     case WHvPartitionPropertyCodeInterruptClockFrequency:
-        if (v.InterruptClockFrequency == 0 || 1000000000ull % v.InterruptClockFrequency ||
-            (v.InterruptClockFrequency != 1000000000ull && !kvm_check(-1, 232)))
+        if (v.InterruptClockFrequency == 0 || KVM_APIC_TIMER_HZ % v.InterruptClockFrequency ||
+            (v.InterruptClockFrequency != KVM_APIC_TIMER_HZ &&
+             !kvm_check(-1, KVM_CAP_X86_APIC_BUS_CYCLES_NS)))
             return WHV_E_UNSUPPORTED_PROCESSOR_CONFIG;
-        p->apic_hz = v.InterruptClockFrequency;
+        p->cfg.apic_hz = v.InterruptClockFrequency;
         return S_OK;
     case WHvPartitionPropertyCodeReferenceTime: {
         /* Partition reference time counts 100 ns units; kvmclock counts nanoseconds. */
@@ -338,7 +223,7 @@ HRESULT WINAPI WHvSetPartitionProperty(WHV_PARTITION_HANDLE Partition,
     if (!p)
         return E_HANDLE;
     HRESULT hr;
-    pthread_mutex_lock(&p->lock);
+    owl_lock(&p->lock);
     if (!PropertyBuffer && PropertyBufferSizeInBytes)
         hr = E_POINTER;
     else if (!PropertyBuffer && PropertyCode != WHvPartitionPropertyCodeCpuidExitList &&
@@ -350,7 +235,7 @@ HRESULT WINAPI WHvSetPartitionProperty(WHV_PARTITION_HANDLE Partition,
         hr = WHV_E_INVALID_PARTITION_CONFIG;
     else
         hr = set_property(p, PropertyCode, PropertyBuffer, PropertyBufferSizeInBytes);
-    pthread_mutex_unlock(&p->lock);
+    owl_unlock(&p->lock);
     part_put(p);
     return hr;
 }
@@ -368,52 +253,52 @@ HRESULT WINAPI WHvGetPartitionProperty(WHV_PARTITION_HANDLE Partition,
     UINT32 len = sizeof(UINT64);
     const void *src = &v;
     HRESULT hr = S_OK;
-    pthread_mutex_lock(&p->lock);
+    owl_lock(&p->lock);
     switch (PropertyCode) {
     case WHvPartitionPropertyCodeProcessorCount:
-        v.ProcessorCount = p->processor_count;
+        v.ProcessorCount = p->cfg.processor_count;
         len = sizeof(UINT32);
         break;
     case WHvPartitionPropertyCodeLocalApicEmulationMode:
-        v.LocalApicEmulationMode = p->apic_mode;
+        v.LocalApicEmulationMode = p->cfg.apic_mode;
         len = sizeof(UINT32);
         break;
     case WHvPartitionPropertyCodeExtendedVmExits:
-        v.ExtendedVmExits.AsUINT64 = p->extended_exits;
+        v.ExtendedVmExits.AsUINT64 = p->cfg.extended_exits;
         break;
     case WHvPartitionPropertyCodeExceptionExitBitmap:
-        v.ExceptionExitBitmap = p->exception_bitmap;
+        v.ExceptionExitBitmap = p->cfg.exception_bitmap;
         break;
     case WHvPartitionPropertyCodeX64MsrExitBitmap:
-        v.X64MsrExitBitmap.AsUINT64 = p->msr_exit_bitmap;
+        v.X64MsrExitBitmap.AsUINT64 = p->cfg.msr_exit_bitmap;
         break;
     case WHvPartitionPropertyCodeCpuidExitList:
-        src = p->cpuid_exits;
-        len = p->cpuid_exit_count * sizeof(UINT32);
+        src = p->cfg.cpuid_exits;
+        len = p->cfg.cpuid_exit_count * sizeof(UINT32);
         break;
     case WHvPartitionPropertyCodeCpuidResultList:
-        src = p->cpuid_results;
-        len = p->cpuid_result_count * sizeof(WHV_X64_CPUID_RESULT);
+        src = p->cfg.cpuid_results;
+        len = p->cfg.cpuid_result_count * sizeof(WHV_X64_CPUID_RESULT);
         break;
     case WHvPartitionPropertyCodeProcessorFeatures:
-        v.ProcessorFeatures.AsUINT64 = p->features[0];
+        v.ProcessorFeatures.AsUINT64 = p->cfg.features[0];
         break;
     case WHvPartitionPropertyCodeProcessorFeaturesBanks:
         v.ProcessorFeaturesBanks.BanksCount = WHV_PROCESSOR_FEATURES_BANKS_COUNT;
-        v.ProcessorFeaturesBanks.AsUINT64[0] = p->features[0];
-        v.ProcessorFeaturesBanks.AsUINT64[1] = p->features[1];
+        v.ProcessorFeaturesBanks.AsUINT64[0] = p->cfg.features[0];
+        v.ProcessorFeaturesBanks.AsUINT64[1] = p->cfg.features[1];
         len = sizeof(v.ProcessorFeaturesBanks);
         break;
     case WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks:
         v.SyntheticProcessorFeaturesBanks.BanksCount = WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT;
-        v.SyntheticProcessorFeaturesBanks.AsUINT64[0] = p->synthetic_features;
+        v.SyntheticProcessorFeaturesBanks.AsUINT64[0] = p->cfg.synthetic_features;
         len = sizeof(v.SyntheticProcessorFeaturesBanks);
         break;
     case WHvPartitionPropertyCodeProcessorClockFrequency:
-        v.ProcessorClockFrequency = p->tsc_hz;
+        v.ProcessorClockFrequency = p->cfg.tsc_hz;
         break;
     case WHvPartitionPropertyCodeInterruptClockFrequency:
-        v.InterruptClockFrequency = p->apic_hz;
+        v.InterruptClockFrequency = p->cfg.apic_hz;
         break;
     case WHvPartitionPropertyCodeReferenceTime: {
         struct kvm_clock_data d = {0};
@@ -424,7 +309,7 @@ HRESULT WINAPI WHvGetPartitionProperty(WHV_PARTITION_HANDLE Partition,
         break;
     }
     case WHvPartitionPropertyCodePhysicalAddressWidth:
-        v.PhysicalAddressWidth = cpu_phys_bits();
+        v.PhysicalAddressWidth = hostcpu_phys_bits();
         len = sizeof(UINT32);
         break;
     default:
@@ -432,8 +317,8 @@ HRESULT WINAPI WHvGetPartitionProperty(WHV_PARTITION_HANDLE Partition,
         break;
     }
     if (SUCCEEDED(hr))
-        hr = put(PropertyBuffer, PropertyBufferSizeInBytes, WrittenSizeInBytes, src, len);
-    pthread_mutex_unlock(&p->lock);
+        hr = hr_put(PropertyBuffer, PropertyBufferSizeInBytes, WrittenSizeInBytes, src, len);
+    owl_unlock(&p->lock);
     part_put(p);
     return hr;
 }

@@ -3,13 +3,15 @@
  * read-only mappings become read-only memslots, so guest writes surface as MemoryAccess exits.
  * Pages under an MMIO doorbell are holes: no memslot covers them while the doorbell exists (KVM
  * sees only writes that exit), but the mapping stays, for the host and for afterwards. */
-#include "core/core.h"
+#include "obj/obj.h"
+
+#include "obj/hostcpu.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE_SIZE 4096ull
+#define PAGE_SIZE X86_PAGE_SIZE
 
 int mem_init(struct mem_map *m)
 {
@@ -156,7 +158,7 @@ static int punch(struct mem_map *m, int vm_fd, uint64_t gpa, uint64_t size)
 
 static bool valid_range(uint64_t gpa, uint64_t size)
 {
-    uint64_t limit = 1ull << cpu_phys_bits();
+    uint64_t limit = 1ull << hostcpu_phys_bits();
     return size && !(gpa % PAGE_SIZE) && !(size % PAGE_SIZE) && gpa + size > gpa &&
            gpa + size <= limit;
 }

@@ -2,12 +2,21 @@
  * GPRs, segments, control registers and events live in the kvm_run sync area (the register
  * cache, written back by the next KVM_RUN); debug registers, XCR0, FP/SIMD state, MSRs and the
  * activity state are read and written with their own ioctls, once per call and group. */
-#include "core/core.h"
+#include "obj/obj.h"
+
 #include "synic/synic.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+
+#define MSR_MTRR_PHYS_BASE0 0x200 /* then PhysMask0 at 0x201, and so on in pairs */
+/* The APIC register names follow the x2APIC MSRs: name - 0x3000 = MSR - 0x800 = offset >> 4
+ * (WHvX64RegisterApicId = 0x3002 is offset 0x20). */
+#define X2APIC_REG_NAME_BASE 0x3000
+#define X2APIC_NAME_SHIFT 4
+#define TSC_WRITE_SLACK_S 10        /* a TSC write is "dropped" when the TSC stayed this far off */
+#define TSC_WRITE_SLACK_UNKNOWN (1ull << 36)
 
 enum reg_class {
     RC_NONE, RC_GPR, RC_SEG, RC_TABLE, RC_CR, RC_DR, RC_XCR0, RC_XMM, RC_FPMMX, RC_FPCS, RC_XMMCS,
@@ -21,7 +30,7 @@ struct reg_info {
 };
 
 static const struct { WHV_REGISTER_NAME name; uint32_t msr; } msr_names[] = {
-    {WHvX64RegisterTsc, 0x10}, {WHvX64RegisterKernelGsBase, 0xc0000102},
+    {WHvX64RegisterTsc, MSR_IA32_TSC}, {WHvX64RegisterKernelGsBase, 0xc0000102},
     {WHvX64RegisterPat, 0x277}, {WHvX64RegisterSysenterCs, 0x174},
     {WHvX64RegisterSysenterEip, 0x176}, {WHvX64RegisterSysenterEsp, 0x175},
     {WHvX64RegisterStar, 0xc0000081}, {WHvX64RegisterLstar, 0xc0000082},
@@ -41,7 +50,8 @@ static const struct { WHV_REGISTER_NAME name; uint32_t msr; } msr_names[] = {
     {WHvX64RegisterInterruptSspTableAddr, 0x6a8}, {WHvX64RegisterTscDeadline, 0x6e0},
     {WHvX64RegisterTscAdjust, 0x3b}, {WHvX64RegisterUmwaitControl, 0xe1},
     {WHvX64RegisterXfd, 0x1c4}, {WHvX64RegisterXfdErr, 0x1c5},
-    {WHvX64RegisterMsrIa32MiscEnable, 0x1a0}, {WHvX64RegisterIa32FeatureControl, 0x3a},
+    {WHvX64RegisterMsrIa32MiscEnable, MSR_IA32_MISC_ENABLE},
+    {WHvX64RegisterIa32FeatureControl, MSR_IA32_FEATURE_CONTROL},
 };
 
 static bool classify(WHV_REGISTER_NAME n, struct reg_info *ri)
@@ -75,9 +85,9 @@ static bool classify(WHV_REGISTER_NAME n, struct reg_info *ri)
     else if (v == WHvX64RegisterInitialApicId)
         *ri = (struct reg_info){RC_INITIAL_APIC_ID, 0};
     else if (v >= WHvX64RegisterMsrMtrrPhysBase0 && v <= WHvX64RegisterMsrMtrrPhysBaseF)
-        *ri = (struct reg_info){RC_MSR, 0x200 + 2 * (v - WHvX64RegisterMsrMtrrPhysBase0)};
+        *ri = (struct reg_info){RC_MSR, MSR_MTRR_PHYS_BASE0 + 2 * (v - WHvX64RegisterMsrMtrrPhysBase0)};
     else if (v >= WHvX64RegisterMsrMtrrPhysMask0 && v <= WHvX64RegisterMsrMtrrPhysMaskF)
-        *ri = (struct reg_info){RC_MSR, 0x201 + 2 * (v - WHvX64RegisterMsrMtrrPhysMask0)};
+        *ri = (struct reg_info){RC_MSR, MSR_MTRR_PHYS_BASE0 + 1 + 2 * (v - WHvX64RegisterMsrMtrrPhysMask0)};
     else if (v == WHvRegisterPendingInterruption)
         *ri = (struct reg_info){RC_PENDING_INTERRUPTION, 0};
     else if (v == WHvRegisterInterruptState)
@@ -93,7 +103,7 @@ static bool classify(WHV_REGISTER_NAME n, struct reg_info *ri)
         *ri = (struct reg_info){RC_SYNIC, v};
     else if (v >= WHvX64RegisterApicId && v <= WHvX64RegisterApicSelfIpi && v != WHvX64RegisterApicEoi &&
              v != WHvX64RegisterApicSelfIpi)
-        *ri = (struct reg_info){RC_APIC, (v - 0x3000) << 4}; /* x2APIC MSR - 0x800 = offset >> 4 */
+        *ri = (struct reg_info){RC_APIC, (v - X2APIC_REG_NAME_BASE) << X2APIC_NAME_SHIFT};
     else
         for (size_t i = 0; i < sizeof(msr_names) / sizeof(msr_names[0]); i++)
             if (msr_names[i].name == n)
@@ -159,7 +169,7 @@ static int need(struct groups *g, enum reg_class c)
         g->have_xsave = true;
     if (c == RC_ACTIVITY && !g->have_mp && (r = kvm_ioctl(g->vp->fd, KVM_GET_MP_STATE, &g->mp)) == 0)
         g->have_mp = true;
-    if (c == RC_APIC && g->vp->part->apic_mode == WHvX64LocalApicEmulationModeNone)
+    if (c == RC_APIC && g->vp->part->cfg.apic_mode == WHvX64LocalApicEmulationModeNone)
         return -ENOENT; /* no LAPIC: these names do not exist */
     if (c == RC_APIC && !g->have_lapic && (r = kvm_ioctl(g->vp->fd, KVM_GET_LAPIC, &g->lapic)) == 0) {
         vp_lapic_read(g->vp, &g->lapic);
@@ -204,28 +214,28 @@ static __u64 *xcr0(struct groups *g)
  * ICR is 64 bits (high word = destination); the rest are the raw 32-bit registers. */
 static bool lapic_x2(struct groups *g)
 {
-    return (g->vp->run->s.regs.sregs.apic_base >> 10) & 1;
+    return (g->vp->run->s.regs.sregs.apic_base & APIC_BASE_X2APIC) != 0;
 }
 
 static uint64_t lapic_get(struct groups *g, uint32_t off)
 {
     uint32_t lo, hi = 0;
     memcpy(&lo, g->lapic.regs + off, 4);
-    if (off == 0x300)
-        memcpy(&hi, g->lapic.regs + 0x310, 4);
-    if (off == 0x20 && !lapic_x2(g))
-        lo >>= 24;
+    if (off == APIC_OFFSET_ICR_LO)
+        memcpy(&hi, g->lapic.regs + APIC_OFFSET_ICR_HI, 4);
+    if (off == APIC_OFFSET_ID && !lapic_x2(g))
+        lo >>= APIC_ID_XAPIC_SHIFT;
     return (uint64_t)hi << 32 | lo;
 }
 
 static void lapic_set(struct groups *g, uint32_t off, uint64_t v)
 {
     uint32_t lo = (uint32_t)v, hi = (uint32_t)(v >> 32);
-    if (off == 0x20 && !lapic_x2(g))
-        lo <<= 24;
+    if (off == APIC_OFFSET_ID && !lapic_x2(g))
+        lo <<= APIC_ID_XAPIC_SHIFT;
     memcpy(g->lapic.regs + off, &lo, 4);
-    if (off == 0x300)
-        memcpy(g->lapic.regs + 0x310, &hi, 4);
+    if (off == APIC_OFFSET_ICR_LO)
+        memcpy(g->lapic.regs + APIC_OFFSET_ICR_HI, &hi, 4);
     g->dirty_lapic = true;
 }
 
@@ -532,7 +542,7 @@ static int msrs(struct whp_vp *vp, const WHV_REGISTER_NAME *names, const struct 
     }
     for (uint32_t k = 0; set && k < m.hdr.nmsrs; k++) {
         /* Some hosts (PVM) cannot offset the guest TSC and drop the write: say so. */
-        if (m.hdr.entries[k].index != 0x10)
+        if (m.hdr.entries[k].index != MSR_IA32_TSC)
             continue;
         union {
             struct kvm_msrs hdr;
@@ -540,8 +550,9 @@ static int msrs(struct whp_vp *vp, const WHV_REGISTER_NAME *names, const struct 
         } t;
         memset(&t, 0, sizeof(t));
         t.hdr.nmsrs = 1;
-        t.hdr.entries[0].index = 0x10;
-        uint64_t slack = vp->part->tsc_hz ? vp->part->tsc_hz * 10 : 1ull << 36;
+        t.hdr.entries[0].index = MSR_IA32_TSC;
+        uint64_t hz = vp->part->cfg.tsc_hz;
+        uint64_t slack = hz ? hz * TSC_WRITE_SLACK_S : TSC_WRITE_SLACK_UNKNOWN;
         if (kvm_ioctl(vp->fd, KVM_GET_MSRS, &t) != 1 || t.hdr.entries[0].data - m.hdr.entries[k].data > slack)
             return -EOPNOTSUPP;
     }
