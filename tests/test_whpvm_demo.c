@@ -1,5 +1,5 @@
-/* whpvm's built-in demo end to end: `whpvm` (table) and `whpvm --json` must exit 0 and report
- * every path as worked. Runs the built whpvm binary as a user would; SKIP (77) without /dev/kvm. */
+/* whpvm-demo end to end: `whpvm-demo` (table) and `whpvm-demo --json` must exit 0 and report
+ * every path as worked. Runs the built binary as a user would; SKIP (77) without /dev/kvm. */
 #define _DEFAULT_SOURCE
 #include <fcntl.h>
 #include <libgen.h>
@@ -29,7 +29,7 @@ int main(int argc, char **argv)
     (void)argc;
     char self[PATH_MAX];
     snprintf(self, sizeof(self), "%s", argv[0]);
-    snprintf(whpvm, sizeof(whpvm), "%s/../../whpvm/whpvm", dirname(self));
+    snprintf(whpvm, sizeof(whpvm), "%s/../../whpvm/whpvm-demo", dirname(self));
     if (access("/dev/kvm", R_OK | W_OK) != 0) {
         printf("SKIP: /dev/kvm not available\n");
         return 77;
@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 
     /* The table: a header line, then one line per path whose result column says ok. */
     int st = run(out, sizeof(out), err, sizeof(err), (const char *[]){NULL});
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "whpvm: status 0x%x\nstdout:\n%s\nstderr:\n%s", st, out, err);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "whpvm-demo: status 0x%x\nstdout:\n%s\nstderr:\n%s", st, out, err);
     const char *table = strstr(out, "  path ");
     CHECK(table != NULL, "no table header in:\n%s", out);
     unsigned rows = 0, ok_rows = 0;
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 
     /* JSON: one document, NPATHS path objects, each "ok": true. */
     st = run(out, sizeof(out), err, sizeof(err), (const char *[]){"--json", NULL});
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "whpvm --json: status 0x%x\nstdout:\n%s\nstderr:\n%s", st, out,
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "whpvm-demo --json: status 0x%x\nstdout:\n%s\nstderr:\n%s", st, out,
           err);
     CHECK(out[0] == '{' && strstr(out, "]}\n") != NULL, "not one JSON object:\n%s", out);
     CHECK(count_of(out, "{\"path\": ") == NPATHS, "%u path objects:\n%s", count_of(out, "{\"path\": "), out);
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
     /* The same demo on a 4-VP machine (VPs 2 and 3 stay in wait-for-SIPI). */
     st = run(out, sizeof(out), err, sizeof(err), (const char *[]){"-smp", "4", "--json", NULL});
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && count_of(out, "\"ok\": false") == 0,
-          "whpvm -smp 4: status 0x%x\nstdout:\n%s\nstderr:\n%s", st, out, err);
+          "whpvm-demo -smp 4: status 0x%x\nstdout:\n%s\nstderr:\n%s", st, out, err);
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

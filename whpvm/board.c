@@ -1,6 +1,7 @@
 /* The whpvm board: wires the device models to the WHP API (interrupt lines to
- * WHvRequestInterrupt, I/O and MMIO exits through the instruction emulator to the models) and
- * runs one thread per VP, a PIT thread and, with -serial stdio, a console input thread. */
+ * WHvRequestInterrupt, I/O and MMIO exits through the instruction emulator and the I/O map to the
+ * models) and runs one thread per VP, a PIT thread and, with -serial stdio, a console input
+ * thread. */
 #include "board.h"
 
 #include <errno.h>
@@ -91,37 +92,106 @@ static void guest_exit(void *ctx, int status)
     stop(ctx, status);
 }
 
+/* ---- the devices' ranges in the I/O map ---- */
+
+#define PIC_MASTER_PORT 0x20
+#define PIC_SLAVE_PORT 0xA0
+#define PIC_PORTS 2 /* command and data; the ELCR pair is PIC_ELCR_MASTER/SLAVE */
+#define PIT_PORTS 4 /* channels 0-2 and the control word */
+#define UART_PORTS 8
+#define FWCFG_PORTS 2
+#define PCI_PORTS 8
+#define PM_TIMER_PORTS 4
+
+/* Port accesses carry a uint32_t (io_port below); the models take absolute ports or offsets. */
+static void pic_access(void *pic, uint64_t port, void *data, unsigned size, bool write)
+{
+    write ? pic_pio_write(pic, (uint16_t)port, data, size) : pic_pio_read(pic, (uint16_t)port, data, size);
+}
+
+static void pit_access(void *pit, uint64_t port, void *data, unsigned size, bool write)
+{
+    write ? pit_pio_write(pit, (uint16_t)port, data, size) : pit_pio_read(pit, (uint16_t)port, data, size);
+}
+
+static void uart_access(void *uart, uint64_t port, void *data, unsigned size, bool write)
+{
+    uint16_t off = (uint16_t)(port - UART_COM1_BASE);
+    write ? uart_pio_write(uart, off, *(uint32_t *)data, size) : uart_pio_read(uart, off, data, size);
+}
+
+static void exitdev_access(void *exitdev, uint64_t port, void *data, unsigned size, bool write)
+{
+    (void)port;
+    if (write)
+        exitdev_pio_write(exitdev, 0, *(uint32_t *)data, size);
+}
+
+static void fwcfg_access(void *fwcfg, uint64_t port, void *data, unsigned size, bool write)
+{
+    uint16_t off = (uint16_t)(port - FWCFG_PORT_BASE);
+    write ? fwcfg_pio_write(fwcfg, off, *(uint32_t *)data, size) : fwcfg_pio_read(fwcfg, off, data, size);
+}
+
+static void pci_access(void *pci, uint64_t port, void *data, unsigned size, bool write)
+{
+    uint16_t off = (uint16_t)(port - PCI_PORT_BASE);
+    write ? pci_pio_write(pci, off, *(uint32_t *)data, size) : pci_pio_read(pci, off, data, size);
+}
+
+static void pmtimer_access(void *pmtimer, uint64_t port, void *data, unsigned size, bool write)
+{
+    if (!write)
+        pmtimer_pio_read(pmtimer, (uint16_t)(port - BOARD_PM_TIMER_PORT), data, size);
+}
+
+static void ioapic_access(void *ioapic, uint64_t gpa, void *data, unsigned size, bool write)
+{
+    write ? ioapic_mmio_write(ioapic, gpa - IOAPIC_DEFAULT_BASE, data, size)
+          : ioapic_mmio_read(ioapic, gpa - IOAPIC_DEFAULT_BASE, data, size);
+}
+
+/* Adding a device to the board is one line here. */
+static int register_devices(struct board *b)
+{
+    const struct {
+        struct iomap *map;
+        uint64_t start, len;
+        iomap_access_fn *access;
+        void *dev;
+    } ranges[] = {
+        {&b->pio, PIC_MASTER_PORT, PIC_PORTS, pic_access, &b->pic},
+        {&b->pio, PIC_SLAVE_PORT, PIC_PORTS, pic_access, &b->pic},
+        {&b->pio, PIC_ELCR_MASTER, PIC_PORTS, pic_access, &b->pic},
+        {&b->pio, PIT_PORT_CH0, PIT_PORTS, pit_access, &b->pit},
+        {&b->pio, PIT_PORT_B, 1, pit_access, &b->pit},
+        {&b->pio, UART_COM1_BASE, UART_PORTS, uart_access, &b->uart},
+        {&b->pio, EXITDEV_PORT, 1, exitdev_access, &b->exitdev},
+        {&b->pio, FWCFG_PORT_BASE, FWCFG_PORTS, fwcfg_access, &b->fwcfg},
+        {&b->pio, PCI_PORT_BASE, PCI_PORTS, pci_access, &b->pci},
+        {&b->pio, BOARD_PM_TIMER_PORT, PM_TIMER_PORTS, pmtimer_access, &b->pmtimer},
+        {&b->mmio, IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, ioapic_access, &b->ioapic},
+    };
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        int e = iomap_register(ranges[i].map, ranges[i].start, ranges[i].len, ranges[i].access, ranges[i].dev);
+        if (e < 0)
+            return e;
+    }
+    return 0;
+}
+
 /* ---- the emulator's view of the board ---- */
 
 static HRESULT CALLBACK io_port(VOID *ctx, WHV_EMULATOR_IO_ACCESS_INFO *io)
 {
     struct board *b = ((struct vp_ctx *)ctx)->b;
-    uint16_t port = io->Port;
     unsigned size = io->AccessSize;
     uint32_t v = io->Direction ? io->Data : 0xffffffffu;
-    bool w = io->Direction;
-    if ((port >= 0x20 && port <= 0x21) || (port >= 0xa0 && port <= 0xa1) ||
-        (port >= 0x4d0 && port <= 0x4d1)) {
-        w ? pic_pio_write(&b->pic, port, &v, size) : pic_pio_read(&b->pic, port, &v, size);
-    } else if ((port >= 0x40 && port <= 0x43) || port == 0x61) {
-        w ? pit_pio_write(&b->pit, port, &v, size) : pit_pio_read(&b->pit, port, &v, size);
-    } else if (port >= UART_COM1_BASE && port < UART_COM1_BASE + 8) {
-        w ? uart_pio_write(&b->uart, port - UART_COM1_BASE, v, size)
-          : uart_pio_read(&b->uart, port - UART_COM1_BASE, &v, size);
-    } else if (port == EXITDEV_PORT) {
-        if (w)
-            exitdev_pio_write(&b->exitdev, 0, v, size);
-    } else if (port >= FWCFG_PORT_BASE && port < FWCFG_PORT_BASE + 2) {
-        w ? fwcfg_pio_write(&b->fwcfg, port - FWCFG_PORT_BASE, v, size)
-          : fwcfg_pio_read(&b->fwcfg, port - FWCFG_PORT_BASE, &v, size);
-    } else if (port >= PCI_PORT_BASE && port < PCI_PORT_BASE + 8) {
-        w ? pci_pio_write(&b->pci, port - PCI_PORT_BASE, v, size)
-          : pci_pio_read(&b->pci, port - PCI_PORT_BASE, &v, size);
-    } else if (port >= BOARD_PM_TIMER_PORT && port < BOARD_PM_TIMER_PORT + 4) {
-        if (!w)
-            pmtimer_pio_read(&b->pmtimer, port - BOARD_PM_TIMER_PORT, &v, size);
-    } /* anything else: nothing there, reads float high */
-    if (!w)
+    /* An access goes to the device of its first port; with no device there, reads float high. */
+    const struct iomap_range *r = iomap_find(&b->pio, io->Port, 1);
+    if (r)
+        r->access(r->opaque, io->Port, &v, size, io->Direction);
+    if (!io->Direction)
         io->Data = size == 4 ? v : v & ((1u << (size * 8)) - 1);
     return S_OK;
 }
@@ -131,11 +201,9 @@ static HRESULT CALLBACK memory(VOID *ctx, WHV_EMULATOR_MEMORY_ACCESS_INFO *m)
     struct board *b = ((struct vp_ctx *)ctx)->b;
     uint64_t gpa = m->GpaAddress;
     unsigned n = m->AccessSize <= 8 ? m->AccessSize : 8;
-    if (gpa >= IOAPIC_DEFAULT_BASE && gpa + n <= IOAPIC_DEFAULT_BASE + IOAPIC_MMIO_SIZE) {
-        if (m->Direction)
-            ioapic_mmio_write(&b->ioapic, gpa - IOAPIC_DEFAULT_BASE, m->Data, n);
-        else
-            ioapic_mmio_read(&b->ioapic, gpa - IOAPIC_DEFAULT_BASE, m->Data, n);
+    const struct iomap_range *r = iomap_find(&b->mmio, gpa, n);
+    if (r) {
+        r->access(r->opaque, gpa, m->Data, n, m->Direction);
         return S_OK;
     }
     WHV_ACCESS_GPA_CONTROLS c = {.AsUINT64 = 0};
@@ -317,6 +385,10 @@ int board_create(struct board *b, unsigned nvp, uint64_t ram_size, bool serial_s
         return -1;
     }
     b->devices_ready = true;
+    if (register_devices(b) < 0) {
+        snprintf(err, errlen, "overlapping or too many device ranges");
+        return -1;
+    }
     WHV_CAPABILITY cap;
     UINT32 size;
     if (FAILED(WHvGetCapability(WHvCapabilityCodeHypervisorPresent, &cap, sizeof(cap), &size)) ||

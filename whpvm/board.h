@@ -11,6 +11,7 @@
 
 #include "exitdev.h"
 #include "fwcfg.h"
+#include "iomap.h"
 #include "ioapic.h"
 #include "pci.h"
 #include "pic.h"
@@ -36,6 +37,7 @@ struct board {
     struct pci pci;
     struct pmtimer pmtimer;
     struct pit pit;
+    struct iomap pio, mmio; /* the devices' port and MMIO ranges */
 
     bool devices_ready;
     atomic_bool stop;

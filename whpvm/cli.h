@@ -13,14 +13,14 @@
 #define CLI_MAX_RAM (64ull << 30)
 
 struct cli_options {
-    unsigned smp;                   /* -smp N (default 1; the demo defaults to 2) */
+    unsigned smp;                   /* -smp N (default 1; 2 without -kernel: whpvm-demo) */
     uint64_t ram;                   /* -m SIZE: bytes (default 128 MiB) */
-    const char *kernel;             /* -kernel FILE: multiboot or flat image; NULL: the demo */
+    const char *kernel;             /* -kernel FILE: multiboot or flat image (whpvm only) */
     const char *append;             /* -append STRING: the kernel command line */
     const char *initrd[CLI_MAX_INITRD]; /* -initrd FILE[,FILE...]: multiboot modules */
     size_t ninitrd;
     bool serial_stdio;              /* -serial stdio (also implied by -nographic) */
-    bool json;                      /* --json: the demo's report for machines */
+    bool json;                      /* --json: whpvm-demo's report for machines */
     bool help;
 };
 

@@ -1,5 +1,8 @@
-/* whpvm's built-in demo: one guest on two VPs (xAPIC, SynIC features on), written with the guest
- * test runtime (tests/guest), that goes through every interrupt and event path of the WHP API.
+/* whpvm-demo: one guest on two VPs (xAPIC, SynIC features on), written with the guest test
+ * runtime (tests/guest), that goes through every interrupt and event path of the WHP API once per
+ * delivery and reports, per path, whether the guest or the host observed the effect, how many
+ * deliveries worked and their median latency. This file is the host half; the guest half is
+ * demo_guest.c.
  *
  * The guest runs the same loop on both VPs: GUEST_SYNC(READY, index, r0, r1) with interrupts
  * off, then the command the host left in demo_cmd[index] (wait until an interrupt counter
@@ -8,9 +11,12 @@
  * thread of its own while it waits for INIT/SIPI), measures each round trip with
  * CLOCK_MONOTONIC and checks what the guest reported or what the host saw.
  *
- * The demo runs in a child process: the runtime ends the process on a failed harness assertion,
- * and the parent still prints every path (those not reached as FAIL). The child's stdout goes
- * to stderr, so the report on stdout stays clean. */
+ * The demo runs in a child process because the runtime is a test harness: a failed host
+ * assertion outside a test, or on any thread other than the runner's (the watchdog, VP 1's
+ * INIT/SIPI thread, the HvSocket device's), ends the process with _exit, and a guest that stops
+ * answering is only ended by killing it. The parent survives both and still prints every path
+ * (those not reached as FAIL). The child's stdout goes to stderr, so the report on stdout stays
+ * clean. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,18 +31,13 @@
 #include <openwhp/event.h>
 #include <openwhp/hvsocket.h>
 
-#include "demo.h"
+#include "cli.h"
+#include "demo_guest.h"
 #include "guest_apic.h"
 #include "guest_synic.h"
 #include "guest_vsock.h"
 #include "ioapic.h"
 
-#define DEMO_READY 0xDE30
-#define DEMO_VPS 2
-#define MSG_SINT 2
-#define MSG_VECTOR 0x70
-#define EVT_SINT 3
-#define EVT_VECTOR 0x71
 #define EVT_FLAG 5
 #define FIXED_VECTOR 0x40
 #define IPI_VECTOR 0x41
@@ -51,77 +52,6 @@
 #define RUN_TIMEOUT_MS 2000
 #define ROUNDS 100
 #define SIPI_ROUNDS 20
-
-/* ======================================================================================
- * Guest
- * ====================================================================================== */
-
-enum { OP_NONE, OP_WAIT, OP_SEND_IPI, OP_DOORBELL, OP_WAIT_MSG, OP_WAIT_EVT, OP_SIGNAL };
-
-struct demo_cmd {
-    uint64_t op, a, b;
-};
-static volatile struct demo_cmd demo_cmd[DEMO_VPS];
-
-static struct {
-    uint64_t hypercall; /* GPA */
-    uint32_t x2apic;
-    struct {
-        uint64_t simp, siefp, input; /* GPAs */
-    } vp[DEMO_VPS];
-} demo_cfg;
-
-/* cli; then sti;hlt until irq_count[id][vector] >= n; returns with interrupts off. */
-GUEST_CODE static void demo_wait_vector(uint64_t id, uint64_t vector, uint64_t n)
-{
-    guest_cli();
-    while (irq_count[id][vector & 0xFF] < n) {
-        guest_sti_hlt();
-        guest_cli();
-    }
-}
-
-GUEST_CODE static void demo_guest_main(uint64_t index)
-{
-    uint64_t r0 = 0, r1 = 0;
-
-    guest_cli();
-    apic_enable(demo_cfg.x2apic);
-    for (unsigned v = 32; v < 256; v++)
-        guest_install_handler((uint8_t)v, irq_count_handler);
-    guest_install_handler(2, irq_count_handler); /* NMI */
-    if (index == 0) {
-        GUEST_ASSERT(hv_detect());
-        hv_hypercall_init(demo_cfg.hypercall);
-    }
-    GUEST_ASSERT_EQ(hv_synic_init(demo_cfg.vp[index].simp, demo_cfg.vp[index].siefp, demo_cfg.vp[index].input),
-                    index);
-    hv_sint_setup(MSG_SINT, MSG_VECTOR, 0);
-    hv_sint_setup(EVT_SINT, EVT_VECTOR, 0);
-    for (;;) {
-        GUEST_SYNC(DEMO_READY, index, r0, r1);
-        uint64_t op = demo_cmd[index].op, a = demo_cmd[index].a, b = demo_cmd[index].b;
-        r0 = r1 = 0;
-        if (op == OP_WAIT) {
-            demo_wait_vector(index, a, b);
-            r0 = irq_count[index][a & 0xFF];
-        } else if (op == OP_SEND_IPI) {
-            apic_send_ipi((uint32_t)a, 0x4000 | (uint32_t)b); /* fixed, physical, assert */
-        } else if (op == OP_DOORBELL) {
-            guest_write32(a, (uint32_t)b);
-        } else if (op == OP_WAIT_MSG) {
-            hv_wait_count(&hv_synic[index].messages[MSG_SINT], (uint32_t)a);
-            r0 = hv_synic[index].messages[MSG_SINT];
-            r1 = hv_synic[index].last_message[MSG_SINT].payload[0];
-        } else if (op == OP_WAIT_EVT) {
-            hv_wait_count(&hv_synic[index].events[EVT_SINT], (uint32_t)a);
-            r0 = hv_synic[index].events[EVT_SINT];
-            r1 = hv_synic[index].flags_seen[EVT_SINT][0];
-        } else if (op == OP_SIGNAL) {
-            r0 = hv_signal_event((uint32_t)a, (uint16_t)b);
-        }
-    }
-}
 
 /* ======================================================================================
  * Host: results (shared with the parent process)
@@ -420,7 +350,7 @@ static void path_request(struct demo *d, unsigned id, WHV_INTERRUPT_TYPE type, u
     for (unsigned i = 0; i < ROUNDS; i++) {
         d->count[0][vector] = 0;
         d->count[1][vector] = 0;
-        set_cmd(d, 0, OP_WAIT, vector, 1);
+        set_cmd(d, 0, DEMO_OP_WAIT, vector, 1);
         path_start_clock(&p);
         HRESULT hr = request(d, type, WHvX64InterruptTriggerModeEdge, 0, type == WHvX64InterruptTypeNmi ? 0 : vector);
         if (FAILED(hr)) {
@@ -452,8 +382,8 @@ static void path_ipi(struct demo *d)
     for (unsigned i = 0; i < ROUNDS; i++) {
         d->count[0][IPI_VECTOR] = 0;
         d->count[1][IPI_VECTOR] = 0;
-        set_cmd(d, 0, OP_SEND_IPI, 1, IPI_VECTOR);
-        set_cmd(d, 1, OP_WAIT, IPI_VECTOR, 1);
+        set_cmd(d, 0, DEMO_OP_SEND_IPI, 1, IPI_VECTOR);
+        set_cmd(d, 1, DEMO_OP_WAIT, IPI_VECTOR, 1);
         path_start_clock(&p);
         if (!run_to_ready(d, 0, err, sizeof(err)) || !run_to_ready(d, 1, err, sizeof(err))) {
             path_fail(&p, "%s", err);
@@ -525,7 +455,7 @@ static void path_level(struct demo *d)
         d->raise_hr = S_OK;
         d->eoi_exits = 0;
         d->eoi_vector = 0;
-        set_cmd(d, 0, OP_WAIT, LEVEL_VECTOR, 1);
+        set_cmd(d, 0, DEMO_OP_WAIT, LEVEL_VECTOR, 1);
         path_start_clock(&p);
         d->line_high = true;
         if (ioapic_assert_irq(&d->ioapic, LEVEL_PIN) < 0) {
@@ -591,7 +521,7 @@ static void path_doorbell(struct demo *d)
     } else {
         for (unsigned i = 0; i < ROUNDS; i++) {
             d->other_exits = 0;
-            set_cmd(d, 0, OP_DOORBELL, guest_vm_gpa2gva(DB_GPA), 0xD00B);
+            set_cmd(d, 0, DEMO_OP_DOORBELL, guest_vm_gpa2gva(DB_GPA), 0xD00B);
             path_start_clock(&p);
             if (!run_to_ready(d, 0, err, sizeof(err))) {
                 path_fail(&p, "%s", err);
@@ -632,7 +562,7 @@ static void path_trigger(struct demo *d)
     }
     for (unsigned i = 0; i < ROUNDS; i++) {
         d->count[0][TRIGGER_VECTOR] = 0;
-        set_cmd(d, 0, OP_WAIT, TRIGGER_VECTOR, 1);
+        set_cmd(d, 0, DEMO_OP_WAIT, TRIGGER_VECTOR, 1);
         path_start_clock(&p);
         if (!OpenWhpSetEvent(ev)) {
             path_fail(&p, "OpenWhpSetEvent(trigger event) failed: %s", strerror(errno));
@@ -661,7 +591,7 @@ static void path_message(struct demo *d)
     struct hv_message m;
 
     path_begin(&p, P_MESSAGE, ROUNDS);
-    uint32_t base = d->syn[0].messages[MSG_SINT];
+    uint32_t base = d->syn[0].messages[DEMO_MSG_SINT];
     for (unsigned i = 0; i < ROUNDS; i++) {
         uint64_t cookie = 0x5EC0000000000000ull | i;
         memset(&m, 0, sizeof(m));
@@ -669,11 +599,11 @@ static void path_message(struct demo *d)
         m.payload_size = 16;
         m.payload[0] = cookie;
         m.payload[1] = ~cookie;
-        set_cmd(d, 0, OP_WAIT_MSG, base + i + 1, 0);
+        set_cmd(d, 0, DEMO_OP_WAIT_MSG, base + i + 1, 0);
         path_start_clock(&p);
-        HRESULT hr = WHvPostVirtualProcessorSynicMessage(d->vm->partition, 0, MSG_SINT, &m, sizeof(m));
+        HRESULT hr = WHvPostVirtualProcessorSynicMessage(d->vm->partition, 0, DEMO_MSG_SINT, &m, sizeof(m));
         if (FAILED(hr)) {
-            path_fail(&p, "WHvPostVirtualProcessorSynicMessage(vp 0, sint %u) returned 0x%08x", MSG_SINT,
+            path_fail(&p, "WHvPostVirtualProcessorSynicMessage(vp 0, sint %u) returned 0x%08x", DEMO_MSG_SINT,
                       (unsigned)hr);
             break;
         }
@@ -703,16 +633,16 @@ static void path_event(struct demo *d)
     path_begin(&p, P_EVENT, ROUNDS);
     memset(&e, 0, sizeof(e));
     e.VpIndex = 0;
-    e.TargetSint = EVT_SINT;
+    e.TargetSint = DEMO_EVT_SINT;
     e.FlagNumber = EVT_FLAG;
-    uint32_t base = d->syn[0].events[EVT_SINT];
+    uint32_t base = d->syn[0].events[DEMO_EVT_SINT];
     for (unsigned i = 0; i < ROUNDS; i++) {
         BOOL newly = FALSE;
-        set_cmd(d, 0, OP_WAIT_EVT, base + i + 1, 0);
+        set_cmd(d, 0, DEMO_OP_WAIT_EVT, base + i + 1, 0);
         path_start_clock(&p);
         HRESULT hr = WHvSignalVirtualProcessorSynicEvent(d->vm->partition, e, &newly);
         if (FAILED(hr)) {
-            path_fail(&p, "WHvSignalVirtualProcessorSynicEvent(vp 0, sint %u, flag %u) returned 0x%08x", EVT_SINT,
+            path_fail(&p, "WHvSignalVirtualProcessorSynicEvent(vp 0, sint %u, flag %u) returned 0x%08x", DEMO_EVT_SINT,
                       EVT_FLAG, (unsigned)hr);
             break;
         }
@@ -757,7 +687,7 @@ static void path_port(struct demo *d)
                   (unsigned)hr);
     } else {
         for (unsigned i = 0; i < ROUNDS; i++) {
-            set_cmd(d, 0, OP_SIGNAL, PORT_CONNECTION, 0);
+            set_cmd(d, 0, DEMO_OP_SIGNAL, PORT_CONNECTION, 0);
             path_start_clock(&p);
             if (!run_to_ready(d, 0, err, sizeof(err))) {
                 path_fail(&p, "%s", err);
@@ -870,7 +800,7 @@ static void demo_child(unsigned nr_vps)
     }
     sync_global_to_guest(d.vm, demo_cfg);
     d.cmd = gva_hva(&d, demo_cmd);
-    d.count = gva_hva(&d, irq_count);
+    d.count = gva_hva(&d, demo_irq_count);
     d.syn = gva_hva(&d, hv_synic);
 
     guest_vm_add_vp(d.vm, 0, demo_guest_main, 0, 0);
@@ -982,15 +912,18 @@ static void print_json(unsigned nr_vps, bool all_ok)
     printf(" ]}\n");
 }
 
-int demo_run(unsigned nr_vps, bool json)
+/* Runs the demo on a partition of nr_vps (2..16) processors, of which VPs 0 and 1 are used;
+ * prints a table, or one JSON document when json is set, on stdout. Returns the exit status:
+ * 0 when every path worked, 1 when one did not, 2 when the demo could not start. */
+static int demo_run(unsigned nr_vps, bool json)
 {
     if (nr_vps < DEMO_VPS || nr_vps > GUEST_MAX_VPS) {
-        fprintf(stderr, "whpvm: the demo needs -smp 2 to %d\n", GUEST_MAX_VPS);
+        fprintf(stderr, "whpvm-demo: -smp must be 2 to %d\n", GUEST_MAX_VPS);
         return 2;
     }
     rep = mmap(NULL, sizeof(*rep), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (rep == MAP_FAILED) {
-        fprintf(stderr, "whpvm: demo: mmap: %s\n", strerror(errno));
+        fprintf(stderr, "whpvm-demo: mmap: %s\n", strerror(errno));
         return 2;
     }
     memset(rep, 0, sizeof(*rep));
@@ -998,7 +931,7 @@ int demo_run(unsigned nr_vps, bool json)
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
-        fprintf(stderr, "whpvm: demo: fork: %s\n", strerror(errno));
+        fprintf(stderr, "whpvm-demo: fork: %s\n", strerror(errno));
         return 2;
     }
     if (pid == 0) {
@@ -1039,4 +972,29 @@ int demo_run(unsigned nr_vps, bool json)
     fflush(stdout);
     munmap(rep, sizeof(*rep));
     return all_ok ? 0 : 1;
+}
+
+static const char usage[] =
+    "usage: whpvm-demo [-smp N] [--json]\n"
+    "Runs a guest on VPs 0 and 1 of an N-VP partition (default 2, at most 16) through every\n"
+    "interrupt and event path of the WHP API and prints a table of the results (--json: one JSON\n"
+    "document). Exit status: 0 when every path worked, 1 when one did not, 2 for an error.\n";
+
+int main(int argc, char **argv)
+{
+    struct cli_options o;
+    char err[256];
+    if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "whpvm-demo: %s\n", err);
+        return 2;
+    }
+    if (o.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (o.kernel) {
+        fprintf(stderr, "whpvm-demo: -kernel is whpvm's option, not the demo's\n");
+        return 2;
+    }
+    return demo_run(o.smp, o.json);
 }

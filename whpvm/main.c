@@ -8,7 +8,6 @@
 
 #include "board.h"
 #include "cli.h"
-#include "demo.h"
 #include "loader.h"
 #include "tables.h"
 
@@ -19,10 +18,9 @@
 static const char usage[] =
     "usage: whpvm [-smp N] [-m SIZE] -kernel FILE [-append CMDLINE] [-initrd FILE[,FILE...]]\n"
     "             [-serial stdio] [-nographic]\n"
-    "       whpvm [-smp N] [--json]   (no -kernel: the built-in interrupt and event demo)\n"
     "Boots a multiboot (v1) kernel, or a flat binary loaded at 1 MiB and entered there in 32-bit\n"
     "protected mode. Exit status: (v << 1) | 1 for a guest write of v to port 0xF4; 2 for a VMM\n"
-    "error, 3 for a guest triple fault.\n";
+    "error, 3 for a guest triple fault. The interrupt and event demo is whpvm-demo.\n";
 
 /* Reads a whole file (at most `limit` bytes); NULL with a one-line message on failure. */
 static uint8_t *slurp(const char *path, size_t limit, size_t *size)
@@ -108,8 +106,10 @@ int main(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
-    if (!o.kernel)
-        return demo_run(o.smp, o.json); /* no -kernel: the built-in demo */
+    if (!o.kernel) {
+        fprintf(stderr, "whpvm: no -kernel given (the interrupt and event demo is whpvm-demo)\n");
+        return 2;
+    }
     struct board b;
     int status = 2;
     if (board_create(&b, o.smp, o.ram, o.serial_stdio, err, sizeof(err)) < 0) {
