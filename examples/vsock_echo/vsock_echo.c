@@ -1,8 +1,9 @@
 /* vsock_echo: a WHP program that gives its own guest a virtio-vsock device from
  * libopenwhp-devices and talks to it over HvSocket. The guest (guest.c, embedded as a flat binary)
  * listens on vsock port ECHO_PORT and echoes; this program connects with OpenWhpHvSocketConnect,
- * sends ECHO_BYTES, reads them back and checks them. Exit status 0 only when everything came back
- * and the guest closed the connection; 77 (SKIP) without /dev/kvm. Only installed headers and
+ * sends ECHO_BYTES, reads them back and checks them (and that a port nobody listens on is
+ * refused). Exit status 0 only when everything came back and the guest closed the connection;
+ * 77 (SKIP) without /dev/kvm. Only installed headers and
  * libraries: build it with the Makefile next to it (pkg-config openwhp-devices). */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, alarm */
 #include <WinHvEmulation.h>
@@ -384,10 +385,16 @@ int main(void)
         die("pthread_create: %s", strerror(errno));
     expect_report(&vm, REPORT_LISTENING);
 
-    double t0 = now_ms();
+    /* Nobody listens on ECHO_PORT + 1: the guest answers the request with RST. */
     SOCKADDR_HV addr = {.Family = AF_HYPERV, .VmId = vm.vm_id};
-    OpenWhpVsockPortToServiceId(ECHO_PORT, &addr.ServiceId);
+    OpenWhpVsockPortToServiceId(ECHO_PORT + 1, &addr.ServiceId);
     int fd;
+    HRESULT hr = OpenWhpHvSocketConnect(&addr, CONNECT_TIMEOUT_MS, &fd);
+    if (hr != HRESULT_FROM_WIN32(WSAECONNREFUSED))
+        die("connect to port %u: 0x%08x, expected WSAECONNREFUSED", ECHO_PORT + 1, (unsigned)hr);
+
+    double t0 = now_ms();
+    OpenWhpVsockPortToServiceId(ECHO_PORT, &addr.ServiceId);
     CHECK_HR(OpenWhpHvSocketConnect(&addr, CONNECT_TIMEOUT_MS, &fd));
     echo(fd);
     close(fd);
