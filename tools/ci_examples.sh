@@ -18,22 +18,22 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cflags=(-std=c11 -Wall -Wextra -Werror)
 rpath=(-Wl,-rpath,"$prefix/lib" -Wl,-rpath,"$prefix/lib/x86_64-linux-gnu")
+read -ra whp_flags <<<"$(pkg-config --cflags --libs winhvplatform)"
+read -ra devices_cflags <<<"$(pkg-config --cflags openwhp-devices)"
+read -ra devices_libdirs <<<"$(pkg-config --libs-only-L openwhp-devices)"
 
 echo "== examples/hello.c"
-# shellcheck disable=SC2046 # pkg-config prints several words
-cc "${cflags[@]}" examples/hello.c $(pkg-config --cflags --libs winhvplatform) "${rpath[@]}" -o "$out/hello"
+cc "${cflags[@]}" examples/hello.c "${whp_flags[@]}" "${rpath[@]}" -o "$out/hello"
 
 echo "== installed device headers, each on its own"
 includedir=$(pkg-config --variable=includedir openwhp-devices)
 for h in "$includedir"/devices/*.h; do
-    # shellcheck disable=SC2046
-    echo "#include <devices/${h##*/}>" | cc "${cflags[@]}" $(pkg-config --cflags openwhp-devices) -fsyntax-only -x c -
+    echo "#include <devices/${h##*/}>" | cc "${cflags[@]}" "${devices_cflags[@]}" -fsyntax-only -x c -
 done
 
 echo "== libopenwhp-devices.a and libwinhvplatform.a"
-# shellcheck disable=SC2046
-cc "${cflags[@]}" $(pkg-config --cflags openwhp-devices) -x c - $(pkg-config --libs-only-L openwhp-devices) \
-    -l:libopenwhp-devices.a -l:libwinhvplatform.a -pthread -o "$out/static_check" <<'C'
+cc "${cflags[@]}" "${devices_cflags[@]}" -x c - "${devices_libdirs[@]}" -l:libopenwhp-devices.a \
+    -l:libwinhvplatform.a -pthread -o "$out/static_check" <<'C'
 #include <devices/vsock.h>
 int main(void)
 {

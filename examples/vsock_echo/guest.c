@@ -18,6 +18,7 @@
 #define TX_BUF_SIZE 4096      /* one transmit buffer: header and payload */
 #define RX_CREDIT (64u << 10) /* the connection's receive ring: the credit we grant the device */
 #define SPURIOUS_VECTOR 0xFF
+#define VIRTIO_MMIO_VERSION_MODERN 2 /* the virtio 1.x register layout */
 
 #define MSR_APIC_BASE 0x1B
 #define APIC_BASE_EXTD (1u << 10) /* x2APIC mode */
@@ -91,7 +92,10 @@ static uint64_t rdmsr(uint32_t msr)
     return hi << 32 | lo;
 }
 
-static uint32_t reg_read(uint32_t offset) { return *(volatile uint32_t *)(uintptr_t)(VSOCK_MMIO_GPA + offset); }
+static uint32_t reg_read(uint32_t offset)
+{
+    return *(volatile uint32_t *)(uintptr_t)(VSOCK_MMIO_GPA + offset);
+}
 
 static void reg_write(uint32_t offset, uint32_t value)
 {
@@ -217,7 +221,8 @@ static bool queue_next_used(struct queue *q, uint32_t *id, uint32_t *len)
 static void device_init(void)
 {
     const uint32_t base = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
-    CHECK(reg_read(VIRTIO_MMIO_MAGIC) == VIRTIO_MMIO_MAGIC_VALUE && reg_read(VIRTIO_MMIO_VERSION) == 2);
+    CHECK(reg_read(VIRTIO_MMIO_MAGIC) == VIRTIO_MMIO_MAGIC_VALUE);
+    CHECK(reg_read(VIRTIO_MMIO_VERSION) == VIRTIO_MMIO_VERSION_MODERN);
     CHECK(reg_read(VIRTIO_MMIO_DEVICE_ID) == VIRTIO_ID_VSOCK);
     reg_write(VIRTIO_MMIO_STATUS, 0);
     reg_write(VIRTIO_MMIO_STATUS, base);
@@ -306,8 +311,9 @@ static void on_packet(const struct vsock_hdr *h, uint32_t used_len)
     }
     if (!to_us || h->src_port != conn.peer_port || conn.state == CONN_LISTEN || conn.state == CONN_CLOSED) {
         if (h->op != VSOCK_OP_RST && !owe_stray_rst) {
-            stray_rst = (struct vsock_hdr){.src_cid = h->dst_cid, .dst_cid = h->src_cid, .src_port = h->dst_port,
-                                           .dst_port = h->src_port, .type = h->type, .op = VSOCK_OP_RST};
+            stray_rst = (struct vsock_hdr){.src_cid = h->dst_cid, .dst_cid = h->src_cid,
+                                           .src_port = h->dst_port, .dst_port = h->src_port,
+                                           .type = h->type, .op = VSOCK_OP_RST};
             owe_stray_rst = true;
         }
         return;

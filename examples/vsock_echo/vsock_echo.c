@@ -3,8 +3,8 @@
  * listens on vsock port ECHO_PORT and echoes; this program connects with OpenWhpHvSocketConnect,
  * sends ECHO_BYTES, reads them back and checks them (and that a port nobody listens on is
  * refused). Exit status 0 only when everything came back and the guest closed the connection;
- * 77 (SKIP) without /dev/kvm. Only installed headers and
- * libraries: build it with the Makefile next to it (pkg-config openwhp-devices). */
+ * 77 (SKIP) without /dev/kvm. Only installed headers and libraries: build it with the Makefile
+ * next to it (pkg-config openwhp-devices). */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, alarm */
 #include <WinHvEmulation.h>
 #include <WinHvPlatform.h>
@@ -45,15 +45,19 @@
 #define PTE_LARGE 0x80
 #define LARGE_PAGE_SIZE (2ull << 20)
 #define PD_ENTRIES 512
+#define GDT_ENTRIES 3                    /* null, code, data */
 #define GDT_CODE64 0x00AF9B000000FFFFull /* present, DPL 0, execute/read, long mode */
 #define GDT_DATA 0x00CF93000000FFFFull   /* present, DPL 0, read/write */
 #define SEL_CODE 0x08
 #define SEL_DATA 0x10
-/* The same segments as WHP register attributes: type | S << 4 | P << 7 | L << 13 | DB << 14 | G << 15 */
+/* The same segments as WHP register attributes:
+ * type | S << 4 | P << 7 | L << 13 | DB << 14 | G << 15 */
 #define ATTR_CODE64 0xA09B
 #define ATTR_DATA 0xC093
 #define ATTR_TSS64_BUSY 0x8B
 #define ATTR_LDT 0x82
+#define LIMIT_FLAT 0xFFFFFFFF
+#define LIMIT_LDT 0xFFFF
 #define TSS_LIMIT 0x67
 #define CR0_PE 0x1
 #define CR0_MP 0x2
@@ -154,7 +158,8 @@ static HRESULT CALLBACK memory(VOID *ctx, WHV_EMULATOR_MEMORY_ACCESS_INFO *m)
     return S_OK;
 }
 
-static HRESULT CALLBACK get_regs(VOID *ctx, const WHV_REGISTER_NAME *names, UINT32 n, WHV_REGISTER_VALUE *values)
+static HRESULT CALLBACK get_regs(VOID *ctx, const WHV_REGISTER_NAME *names, UINT32 n,
+                                 WHV_REGISTER_VALUE *values)
 {
     return WHvGetVirtualProcessorRegisters(((struct vm *)ctx)->partition, 0, names, n, values);
 }
@@ -199,7 +204,8 @@ static void vm_create(struct vm *vm)
     WHV_PARTITION_PROPERTY prop;
     memset(&prop, 0, sizeof(prop));
     prop.ProcessorCount = 1;
-    CHECK_HR(WHvSetPartitionProperty(vm->partition, WHvPartitionPropertyCodeProcessorCount, &prop, sizeof(prop)));
+    CHECK_HR(WHvSetPartitionProperty(vm->partition, WHvPartitionPropertyCodeProcessorCount, &prop,
+                                     sizeof(prop)));
     memset(&prop, 0, sizeof(prop));
     prop.LocalApicEmulationMode = WHvX64LocalApicEmulationModeX2Apic; /* the device's interrupt */
     CHECK_HR(WHvSetPartitionProperty(vm->partition, WHvPartitionPropertyCodeLocalApicEmulationMode, &prop,
@@ -209,8 +215,10 @@ static void vm_create(struct vm *vm)
                             WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite | WHvMapGpaRangeFlagExecute));
     CHECK_HR(WHvCreateVirtualProcessor(vm->partition, 0, 0));
 
-    const WHV_X64_SEGMENT_REGISTER code = {.Limit = 0xFFFFFFFF, .Selector = SEL_CODE, .Attributes = ATTR_CODE64};
-    const WHV_X64_SEGMENT_REGISTER data = {.Limit = 0xFFFFFFFF, .Selector = SEL_DATA, .Attributes = ATTR_DATA};
+    const WHV_X64_SEGMENT_REGISTER code = {.Limit = LIMIT_FLAT, .Selector = SEL_CODE,
+                                           .Attributes = ATTR_CODE64};
+    const WHV_X64_SEGMENT_REGISTER data = {.Limit = LIMIT_FLAT, .Selector = SEL_DATA,
+                                           .Attributes = ATTR_DATA};
     const struct {
         WHV_REGISTER_NAME name;
         WHV_REGISTER_VALUE value;
@@ -226,8 +234,8 @@ static void vm_create(struct vm *vm)
         {WHvX64RegisterGs, {.Segment = data}},
         {WHvX64RegisterSs, {.Segment = data}},
         {WHvX64RegisterTr, {.Segment = {.Limit = TSS_LIMIT, .Attributes = ATTR_TSS64_BUSY}}},
-        {WHvX64RegisterLdtr, {.Segment = {.Limit = 0xFFFF, .Attributes = ATTR_LDT}}},
-        {WHvX64RegisterGdtr, {.Table = {.Limit = 3 * 8 - 1, .Base = GDT_GPA}}},
+        {WHvX64RegisterLdtr, {.Segment = {.Limit = LIMIT_LDT, .Attributes = ATTR_LDT}}},
+        {WHvX64RegisterGdtr, {.Table = {.Limit = GDT_ENTRIES * 8 - 1, .Base = GDT_GPA}}},
         {WHvX64RegisterRflags, {.Reg64 = RFLAGS_RESERVED}},
         {WHvX64RegisterRip, {.Reg64 = GUEST_LOAD_GPA}},
     };
@@ -298,7 +306,8 @@ static void *vp_thread(void *opaque)
         else if (exit.ExitReason == WHvRunVpExitReasonCanceled)
             return NULL;
         else
-            die("unexpected exit 0x%x at rip 0x%llx", exit.ExitReason, (unsigned long long)exit.VpContext.Rip);
+            die("unexpected exit 0x%x at rip 0x%llx", exit.ExitReason,
+                (unsigned long long)exit.VpContext.Rip);
         if (FAILED(hr) || !status.EmulationSuccessful)
             die("cannot emulate the access at rip 0x%llx (0x%08x, status 0x%x)",
                 (unsigned long long)exit.VpContext.Rip, (unsigned)hr, status.AsUINT32);
