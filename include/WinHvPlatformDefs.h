@@ -5,6 +5,7 @@
 #define _WINHVAPIDEFS_H_
 
 #include <openwhp/wintypes.h>
+#include <compat/enumflags.h>
 
 /*
  * Platform capabilities
@@ -669,6 +670,8 @@ typedef enum WHV_X64_CPUID_RESULT2_FLAGS
     WHvX64CpuidResult2FlagVpSpecific      = 0x00000002
 } WHV_X64_CPUID_RESULT2_FLAGS;
 
+DEFINE_ENUM_FLAG_OPERATORS(WHV_X64_CPUID_RESULT2_FLAGS)
+
 /* WHvGetVirtualProcessorCpuidOutput output, and the Output/Mask of WHV_X64_CPUID_RESULT2 */
 typedef struct WHV_CPUID_OUTPUT
 {
@@ -789,6 +792,8 @@ typedef enum WHV_MAP_GPA_RANGE_FLAGS
     WHvMapGpaRangeFlagTrackDirtyPages = 0x00000008
 } WHV_MAP_GPA_RANGE_FLAGS;
 
+DEFINE_ENUM_FLAG_OPERATORS(WHV_MAP_GPA_RANGE_FLAGS)
+
 /* Flags of WHvTranslateGva */
 typedef enum WHV_TRANSLATE_GVA_FLAGS
 {
@@ -801,6 +806,8 @@ typedef enum WHV_TRANSLATE_GVA_FLAGS
     WHvTranslateGvaFlagEnforceSmap      = 0x00000100,
     WHvTranslateGvaFlagOverrideSmap     = 0x00000200
 } WHV_TRANSLATE_GVA_FLAGS;
+
+DEFINE_ENUM_FLAG_OPERATORS(WHV_TRANSLATE_GVA_FLAGS)
 
 /* Flags of the VTL-aware GVA translation (UINT64 form of WHV_TRANSLATE_GVA_FLAGS plus InputVtl) */
 typedef union WHV_TRANSLATE_GVA_2_FLAGS
@@ -2308,6 +2315,8 @@ typedef enum WHV_ALLOCATE_VPCI_RESOURCE_FLAGS
     WHvAllocateVpciResourceFlagAllowDirectP2P = 0x00000001
 } WHV_ALLOCATE_VPCI_RESOURCE_FLAGS;
 
+DEFINE_ENUM_FLAG_OPERATORS(WHV_ALLOCATE_VPCI_RESOURCE_FLAGS)
+
 #define WHV_MAX_DEVICE_ID_SIZE_IN_CHARS 200
 
 typedef struct WHV_SRIOV_RESOURCE_DESCRIPTOR
@@ -2346,6 +2355,8 @@ typedef enum WHV_CREATE_VPCI_DEVICE_FLAGS
     WHvCreateVpciDeviceFlagUseLogicalInterrupts = 0x00000002
 } WHV_CREATE_VPCI_DEVICE_FLAGS;
 
+DEFINE_ENUM_FLAG_OPERATORS(WHV_CREATE_VPCI_DEVICE_FLAGS)
+
 typedef enum WHV_VPCI_DEVICE_PROPERTY_CODE
 {
     WHvVpciDevicePropertyCodeUndefined   = 0,
@@ -2381,6 +2392,8 @@ typedef enum WHV_VPCI_MMIO_RANGE_FLAGS
     WHvVpciMmioRangeFlagReadAccess  = 0x00000001,
     WHvVpciMmioRangeFlagWriteAccess = 0x00000002
 } WHV_VPCI_MMIO_RANGE_FLAGS;
+
+DEFINE_ENUM_FLAG_OPERATORS(WHV_VPCI_MMIO_RANGE_FLAGS)
 
 typedef enum WHV_VPCI_DEVICE_REGISTER_SPACE
 {
@@ -2418,6 +2431,8 @@ typedef enum WHV_VPCI_INTERRUPT_TARGET_FLAGS
     WHvVpciInterruptTargetFlagNone      = 0x00000000,
     WHvVpciInterruptTargetFlagMulticast = 0x00000001
 } WHV_VPCI_INTERRUPT_TARGET_FLAGS;
+
+DEFINE_ENUM_FLAG_OPERATORS(WHV_VPCI_INTERRUPT_TARGET_FLAGS)
 
 typedef struct WHV_VPCI_INTERRUPT_TARGET
 {

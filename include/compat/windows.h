@@ -1,66 +1,33 @@
-/* Opt-in <windows.h> replacement: with include/compat on the include path, Windows programs that
- * include <windows.h> for the WHP API get the openwhp base types and error codes instead. */
+/* Opt-in <windows.h> replacement for WHP programs on Linux: with include/compat first on the
+ * include path (pkg-config winhvplatform-win32), a program that includes <windows.h> (or
+ * <Windows.h>) gets the C library headers Windows programs rely on, the base types and macros,
+ * the error codes and the Win32 functions of libopenwhp-win32 (<winbase.h>). */
 #ifndef OPENWHP_COMPAT_WINDOWS_H
 #define OPENWHP_COMPAT_WINDOWS_H
 
-#include <openwhp/wintypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* ==== Win32 event functions (CreateEvent, SetEvent, WaitForSingleObject, CloseHandle, ...) ====
- * The Win32 names WHP programs use around the API, onto <openwhp/event.h>. Only unnamed events
- * exist (a name gives NULL, errno ENOTSUP); CloseHandle closes events only. */
-#include <errno.h>
-#include <openwhp/event.h>
+#include <compat/winbase.h>
 
-#ifndef MAXIMUM_WAIT_OBJECTS
-#define MAXIMUM_WAIT_OBJECTS OPENWHP_MAXIMUM_WAIT_OBJECTS
+/* ---- minwindef.h macros ---- */
+#define MAX_PATH 260
+#define MAKEWORD(a, b) ((WORD)(((BYTE)((DWORD_PTR)(a) & 0xff)) | ((WORD)((BYTE)((DWORD_PTR)(b) & 0xff))) << 8))
+#define MAKELONG(a, b) ((LONG)(((WORD)((DWORD_PTR)(a) & 0xffff)) | ((DWORD)((WORD)((DWORD_PTR)(b) & 0xffff))) << 16))
+#define LOWORD(l) ((WORD)((DWORD_PTR)(l) & 0xffff))
+#define HIWORD(l) ((WORD)((DWORD_PTR)(l) >> 16))
+#define LOBYTE(w) ((BYTE)((DWORD_PTR)(w) & 0xff))
+#define HIBYTE(w) ((BYTE)((DWORD_PTR)(w) >> 8))
+
+/* As windows.h: min and max are macros in C unless NOMINMAX (C++ has std::min/std::max). */
+#if !defined(NOMINMAX) && !defined(__cplusplus)
+#ifndef max
+#define max(a, b) (((a) > (b)) ? (a) : (b))
 #endif
-typedef struct _SECURITY_ATTRIBUTES *LPSECURITY_ATTRIBUTES;
-typedef const WCHAR *LPCWSTR;
-typedef const char *LPCSTR;
-
-static inline HANDLE CreateEventW(LPSECURITY_ATTRIBUTES Attributes, BOOL ManualReset,
-                                  BOOL InitialState, LPCWSTR Name)
-{
-    (void)Attributes;
-    if (Name) {
-        errno = ENOTSUP;
-        return NULL;
-    }
-    return OpenWhpCreateEvent(ManualReset, InitialState);
-}
-
-static inline HANDLE CreateEventA(LPSECURITY_ATTRIBUTES Attributes, BOOL ManualReset,
-                                  BOOL InitialState, LPCSTR Name)
-{
-    (void)Attributes;
-    if (Name) {
-        errno = ENOTSUP;
-        return NULL;
-    }
-    return OpenWhpCreateEvent(ManualReset, InitialState);
-}
-
-#ifdef UNICODE
-#define CreateEvent CreateEventW
-#else
-#define CreateEvent CreateEventA
+#ifndef min
+#define min(a, b) (((a) < (b)) ? (a) : (b))
 #endif
-
-static inline BOOL SetEvent(HANDLE Event) { return OpenWhpSetEvent(Event); }
-static inline BOOL ResetEvent(HANDLE Event) { return OpenWhpResetEvent(Event); }
-static inline BOOL CloseHandle(HANDLE Object) { return OpenWhpCloseEvent(Object); }
-
-static inline DWORD WaitForSingleObject(HANDLE Handle, DWORD Milliseconds)
-{
-    return OpenWhpWaitForEvent(Handle, Milliseconds);
-}
-
-static inline DWORD WaitForMultipleObjects(DWORD Count, const HANDLE *Handles, BOOL WaitAll,
-                                           DWORD Milliseconds)
-{
-    return OpenWhpWaitForEvents(Count, Handles, WaitAll, Milliseconds);
-}
-
-/* ==== end of Win32 event functions ==== */
+#endif
 
 #endif /* OPENWHP_COMPAT_WINDOWS_H */

@@ -1,8 +1,71 @@
-/* Opt-in <winerror.h> replacement: HRESULT helpers, Win32, ERROR_HV_* and WHV_E_* codes come from
- * the openwhp base-type header. */
+/* Opt-in <winerror.h> replacement: HRESULT helpers, the WHP codes (ERROR_HV_*, WHV_E_*) and the
+ * base Win32 codes come from the openwhp base-type header; this adds the Win32 error codes that
+ * programs compare GetLastError() with, with the SDK's values. */
 #ifndef OPENWHP_COMPAT_WINERROR_H
 #define OPENWHP_COMPAT_WINERROR_H
 
 #include <openwhp/wintypes.h>
+
+/* Also in wintypes.h (same spelling, so the redefinitions are identical). */
+#define ERROR_SUCCESS 0
+#define NO_ERROR 0
+#define ERROR_INVALID_FUNCTION 1
+#define ERROR_FILE_NOT_FOUND 2
+#define ERROR_ACCESS_DENIED 5
+#define ERROR_INVALID_HANDLE 6
+#define ERROR_NOT_ENOUGH_MEMORY 8
+#define ERROR_OUTOFMEMORY 14
+#define ERROR_NOT_SUPPORTED 50
+#define ERROR_INVALID_PARAMETER 87
+#define ERROR_INSUFFICIENT_BUFFER 122
+#define ERROR_BUSY 170
+#define ERROR_ALREADY_EXISTS 183
+#define ERROR_FILENAME_EXCED_RANGE 206
+#define ERROR_NOT_FOUND 1168
+#define ERROR_TIMEOUT 1460
+
+#define ERROR_PATH_NOT_FOUND 3
+#define ERROR_TOO_MANY_OPEN_FILES 4
+#define ERROR_INVALID_ACCESS 12
+#define ERROR_INVALID_DATA 13
+#define ERROR_WRITE_PROTECT 19
+#define ERROR_NOT_READY 21
+#define ERROR_BAD_LENGTH 24
+#define ERROR_SEEK 25
+#define ERROR_GEN_FAILURE 31
+#define ERROR_SHARING_VIOLATION 32
+#define ERROR_LOCK_VIOLATION 33
+#define ERROR_HANDLE_EOF 38
+#define ERROR_HANDLE_DISK_FULL 39
+#define ERROR_FILE_EXISTS 80
+#define ERROR_BROKEN_PIPE 109
+#define ERROR_DISK_FULL 112
+#define ERROR_CALL_NOT_IMPLEMENTED 120
+#define ERROR_SEM_TIMEOUT 121
+#define ERROR_INVALID_NAME 123
+#define ERROR_MOD_NOT_FOUND 126
+#define ERROR_PROC_NOT_FOUND 127
+#define ERROR_NEGATIVE_SEEK 131
+#define ERROR_DIR_NOT_EMPTY 145
+#define ERROR_NOT_LOCKED 158
+#define ERROR_BAD_EXE_FORMAT 193
+#define ERROR_FILE_TOO_LARGE 223
+#define ERROR_MORE_DATA 234
+#define ERROR_NO_MORE_ITEMS 259
+#define ERROR_DIRECTORY 267
+#define ERROR_NOT_OWNER 288
+#define ERROR_INVALID_ADDRESS 487
+#define ERROR_ARITHMETIC_OVERFLOW 534
+#define ERROR_OPERATION_ABORTED 995
+#define ERROR_IO_INCOMPLETE 996
+#define ERROR_IO_PENDING 997
+#define ERROR_NOACCESS 998
+#define ERROR_CAN_NOT_COMPLETE 1003
+#define ERROR_INVALID_FLAGS 1004
+#define ERROR_DLL_INIT_FAILED 1114
+#define ERROR_CANCELLED 1223
+#define ERROR_PRIVILEGE_NOT_HELD 1314
+#define ERROR_COMMITMENT_LIMIT 1455
+#define ERROR_INVALID_USER_BUFFER 1784
 
 #endif /* OPENWHP_COMPAT_WINERROR_H */
