@@ -239,13 +239,30 @@ static const uint8_t *window_at(const struct code_window *w, uint64_t addr, size
     return w->buf + off;
 }
 
+/* Can an I/O instruction start with this byte (a prefix, REX or an I/O opcode)? */
+static bool io_first_byte(uint8_t c, enum emu_mode mode)
+{
+    switch (c) {
+    case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+    case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+    case 0x6c: case 0x6d: case 0x6e: case 0x6f:
+    case 0xe4: case 0xe5: case 0xe6: case 0xe7:
+    case 0xec: case 0xed: case 0xee: case 0xef:
+        return true;
+    default:
+        return mode == EMU_MODE_64 && (c & 0xf0) == 0x40;
+    }
+}
+
 /* Finds an I/O instruction of this direction, size and port that ends exactly at the window's
- * RIP: its start, or 0 when there is none. */
+ * RIP: its start, or 0 when there is none. The shortest such decode wins; only starts whose
+ * first byte can begin an I/O instruction are decoded (this runs on every OUT exit). */
 static uint64_t find_io_before(const struct code_window *w, enum emu_mode mode, bool out,
                                unsigned size, uint16_t port, uint64_t rdx, struct io_insn *in)
 {
     for (size_t n = 1; n <= w->before; n++) {
-        if (io_decode(w->buf + EMU_MAX_INSN_LEN - n, n, mode, in) && in->len == n &&
+        const uint8_t *start = w->buf + EMU_MAX_INSN_LEN - n;
+        if (io_first_byte(*start, mode) && io_decode(start, n, mode, in) && in->len == n &&
             is_io(in, out, in->string, size, port, rdx))
             return w->rip - n;
     }
