@@ -269,7 +269,7 @@ static bool seek(HANDLE h, int64_t distance, DWORD method, int64_t *pos)
 DWORD WINAPI SetFilePointer(HANDLE hFile, LONG lDistanceToMove, PLONG lpDistanceToMoveHigh,
                             DWORD dwMoveMethod)
 {
-    int64_t distance = lDistanceToMove, old, pos;
+    int64_t distance = lDistanceToMove, old = 0, pos = 0;
     if (lpDistanceToMoveHigh)
         distance = (int64_t)(((uint64_t)(uint32_t)*lpDistanceToMoveHigh << 32) |
                              (uint32_t)lDistanceToMove);
@@ -290,7 +290,7 @@ DWORD WINAPI SetFilePointer(HANDLE hFile, LONG lDistanceToMove, PLONG lpDistance
 BOOL WINAPI SetFilePointerEx(HANDLE hFile, LARGE_INTEGER liDistanceToMove,
                              PLARGE_INTEGER lpNewFilePointer, DWORD dwMoveMethod)
 {
-    int64_t pos;
+    int64_t pos = 0;
     if (!seek(hFile, liDistanceToMove.QuadPart, dwMoveMethod, &pos))
         return FALSE;
     if (lpNewFilePointer)
