@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#define MAX_REGS 1024 /* names per call */
 #define MSR_MTRR_PHYS_BASE0 0x200 /* then PhysMask0 at 0x201, and so on in pairs */
 /* The APIC register names follow the x2APIC MSRs: name - 0x3000 = MSR - 0x800 = offset >> 4
  * (WHvX64RegisterApicId = 0x3002 is offset 0x20). */
@@ -559,13 +560,15 @@ static int msrs(struct whp_vp *vp, const WHV_REGISTER_NAME *names, const struct 
     return 0;
 }
 
+/* The caller's values are copied through a buffer of ours: callers may pass less alignment than
+ * WHV_REGISTER_VALUE declares (Microsoft's Rust crates give 8, not 16), and the compiler may use
+ * aligned vector moves on anything of that type. `buf` is never dereferenced as one. */
 static HRESULT access(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
-                      const WHV_REGISTER_NAME *names, UINT32 count, WHV_REGISTER_VALUE *values,
-                      bool set)
+                      const WHV_REGISTER_NAME *names, UINT32 count, void *buf, bool set)
 {
-    if (!names || !values || count == 0 || count > 1024)
+    if (!names || !buf || count == 0 || count > MAX_REGS)
         return E_INVALIDARG;
-    struct reg_info ri[1024];
+    struct reg_info ri[MAX_REGS];
     for (UINT32 i = 0; i < count; i++)
         if (!classify(names[i], &ri[i]))
             return WHV_E_INVALID_VP_REGISTER_NAME;
@@ -574,6 +577,9 @@ static HRESULT access(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
     HRESULT hr = vp_acquire(Partition, VpIndex, &p, &vp);
     if (FAILED(hr))
         return hr;
+    WHV_REGISTER_VALUE values[MAX_REGS]; /* only the first `count` are touched */
+    if (set)
+        memcpy(values, buf, count * sizeof(values[0]));
     struct groups g; /* the group buffers are filled on first use, not zeroed: 4 KiB of XSAVE */
     g.vp = vp;
     g.have_dr = g.have_xcr = g.have_xsave = g.have_mp = g.have_lapic = false;
@@ -585,6 +591,8 @@ static HRESULT access(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
     if (r == 0 && set)
         r = flush(&g);
     vp_release(p, vp);
+    if (r == 0 && !set)
+        memcpy(buf, values, count * sizeof(values[0]));
     if (r == -ENOENT)
         return WHV_E_INVALID_VP_REGISTER_NAME;
     if (r == -EOPNOTSUPP)
@@ -605,6 +613,5 @@ HRESULT WINAPI WHvSetVirtualProcessorRegisters(WHV_PARTITION_HANDLE Partition, U
                                                UINT32 RegisterCount,
                                                const WHV_REGISTER_VALUE *RegisterValues)
 {
-    return access(Partition, VpIndex, RegisterNames, RegisterCount,
-                  (WHV_REGISTER_VALUE *)RegisterValues, true);
+    return access(Partition, VpIndex, RegisterNames, RegisterCount, (void *)RegisterValues, true);
 }

@@ -55,7 +55,11 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
     HRESULT hr = vp_acquire(Partition, VpIndex, &p, &vp);
     if (FAILED(hr))
         return hr;
-    WHV_RUN_VP_EXIT_CONTEXT *ctx = ExitContext;
+    /* The exit is built in an aligned context of ours and copied out at the end: callers may
+     * pass less alignment than the type declares (Microsoft's Rust crates give 8, not 16), and
+     * the compiler may use aligned vector moves on anything typed WHV_RUN_VP_EXIT_CONTEXT. */
+    WHV_RUN_VP_EXIT_CONTEXT exit;
+    WHV_RUN_VP_EXIT_CONTEXT *ctx = &exit;
     memset(ctx, 0, sizeof(*ctx));
     int r = vcpu_prepare_thread(vp);
     set_in_run(vp, true);
@@ -105,6 +109,7 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
 
     set_in_run(vp, false);
     vp_release(p, vp);
+    memcpy(ExitContext, ctx, sizeof(*ctx));
     return hr;
 }
 

@@ -297,6 +297,16 @@ void guest_vm_set_idt_gate(struct guest_vm *vm, uint8_t vector, uint64_t handler
 /* ---- Registers ---- */
 uint64_t guest_get_reg(struct guest_vm *vm, uint32_t vp, WHV_REGISTER_NAME name);
 void guest_set_reg(struct guest_vm *vm, uint32_t vp, WHV_REGISTER_NAME name, uint64_t value);
+/* Microsoft's Rust crates declare WHV_RUN_VP_EXIT_CONTEXT and WHV_REGISTER_VALUE with 8-byte
+ * alignment (their metadata drops DECLSPEC_ALIGN(16)), so Rust programs pass such buffers at
+ * 8 mod 16. Every run and register call of the harness does the same, through these, so every
+ * guest test also proves the library accepts them (the copy in and out is the harness's). */
+HRESULT guest_whv_run(WHV_PARTITION_HANDLE p, UINT32 vp, WHV_RUN_VP_EXIT_CONTEXT *exit);
+HRESULT guest_whv_get_regs(WHV_PARTITION_HANDLE p, UINT32 vp, const WHV_REGISTER_NAME *names,
+                           UINT32 count, WHV_REGISTER_VALUE *values);
+HRESULT guest_whv_set_regs(WHV_PARTITION_HANDLE p, UINT32 vp, const WHV_REGISTER_NAME *names,
+                           UINT32 count, const WHV_REGISTER_VALUE *values);
+
 WHV_REGISTER_VALUE guest_get_reg_value(struct guest_vm *vm, uint32_t vp, WHV_REGISTER_NAME name);
 void guest_set_reg_value(struct guest_vm *vm, uint32_t vp, WHV_REGISTER_NAME name, WHV_REGISTER_VALUE v);
 /* RIP = VpContext.Rip + VpContext.InstructionLength: how a WHP VMM completes an exit. */

@@ -311,8 +311,7 @@ static inline void irq_run_once(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXI
     pthread_cond_signal(&watchdog.cond);
     pthread_mutex_unlock(&watchdog.lock);
 
-    memset(exit, 0, sizeof(*exit));
-    hr = WHvRunVirtualProcessor(vm->partition, vp, exit, sizeof(*exit));
+    hr = guest_whv_run(vm->partition, vp, exit);
 
     pthread_mutex_lock(&watchdog.lock);
     watchdog.armed = false;

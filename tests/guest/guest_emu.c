@@ -36,7 +36,7 @@ static HRESULT CALLBACK emu_get_regs(VOID *context, const WHV_REGISTER_NAME *nam
 {
     struct guest_emu *emu = context;
     emu->get_calls++;
-    return WHvGetVirtualProcessorRegisters(emu->vm->partition, emu->vp, names, count, values);
+    return guest_whv_get_regs(emu->vm->partition, emu->vp, names, count, values);
 }
 
 static HRESULT CALLBACK emu_set_regs(VOID *context, const WHV_REGISTER_NAME *names, UINT32 count,
@@ -44,7 +44,7 @@ static HRESULT CALLBACK emu_set_regs(VOID *context, const WHV_REGISTER_NAME *nam
 {
     struct guest_emu *emu = context;
     emu->set_calls++;
-    return WHvSetVirtualProcessorRegisters(emu->vm->partition, emu->vp, names, count, values);
+    return guest_whv_set_regs(emu->vm->partition, emu->vp, names, count, values);
 }
 
 static HRESULT CALLBACK emu_translate(VOID *context, WHV_GUEST_VIRTUAL_ADDRESS gva,

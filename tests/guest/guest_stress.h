@@ -242,7 +242,7 @@ static void *stress_vp_main(void *opaque)
 
     while (!stress_failed()) {
         memset(&exit, 0, sizeof(exit));
-        HRESULT hr = WHvRunVirtualProcessor(r->vm->partition, r->vp, &exit, sizeof(exit));
+        HRESULT hr = guest_whv_run(r->vm->partition, r->vp, &exit);
         r->last_hr = hr;
         r->runs++;
         if (FAILED(hr)) {

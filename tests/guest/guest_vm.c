@@ -404,7 +404,7 @@ void guest_vm_add_vp(struct guest_vm *vm, uint32_t vp, const void *entry, uint64
     REG(WHvX64RegisterRsi, Reg64, arg1);
 #undef REG
     TEST_ASSERT(n == NREGS);
-    TEST_HR(WHvSetVirtualProcessorRegisters(vm->partition, vp, names, n, values));
+    TEST_HR(guest_whv_set_regs(vm->partition, vp, names, n, values));
 }
 
 struct guest_vm *guest_vm_create_default(const void *entry)
@@ -449,17 +449,58 @@ void guest_vm_destroy_all(void)
 
 /* ---- Registers ---- */
 
+#define RUST_MISALIGN 8 /* what an 8-aligned Rust buffer may be off a 16-byte boundary */
+
+HRESULT guest_whv_run(WHV_PARTITION_HANDLE p, UINT32 vp, WHV_RUN_VP_EXIT_CONTEXT *exit)
+{
+    _Alignas(16) uint8_t buf[RUST_MISALIGN + sizeof(*exit)];
+    memset(buf, 0, sizeof(buf));
+    HRESULT hr = WHvRunVirtualProcessor(p, vp, buf + RUST_MISALIGN, sizeof(*exit));
+    memcpy(exit, buf + RUST_MISALIGN, sizeof(*exit));
+    return hr;
+}
+
+/* The register values at 8 mod 16 in a buffer of the harness's, copied in and out. */
+static HRESULT whv_regs(WHV_PARTITION_HANDLE p, UINT32 vp, const WHV_REGISTER_NAME *names,
+                        UINT32 count, WHV_REGISTER_VALUE *values, bool set)
+{
+    size_t bytes = (size_t)count * sizeof(WHV_REGISTER_VALUE);
+    uint8_t *buf = aligned_alloc(16, RUST_MISALIGN + bytes + 16);
+    TEST_ASSERT(buf, "(out of memory)");
+    uint8_t *misaligned = buf + RUST_MISALIGN;
+    if (values)
+        memcpy(misaligned, values, bytes);
+    HRESULT hr = set ? WHvSetVirtualProcessorRegisters(p, vp, names, count, (void *)misaligned)
+                     : WHvGetVirtualProcessorRegisters(p, vp, names, count, (void *)misaligned);
+    if (!set && values)
+        memcpy(values, misaligned, bytes);
+    free(buf);
+    return hr;
+}
+
+HRESULT guest_whv_get_regs(WHV_PARTITION_HANDLE p, UINT32 vp, const WHV_REGISTER_NAME *names,
+                           UINT32 count, WHV_REGISTER_VALUE *values)
+{
+    return whv_regs(p, vp, names, count, values, false);
+}
+
+HRESULT guest_whv_set_regs(WHV_PARTITION_HANDLE p, UINT32 vp, const WHV_REGISTER_NAME *names,
+                           UINT32 count, const WHV_REGISTER_VALUE *values)
+{
+    return whv_regs(p, vp, names, count, (WHV_REGISTER_VALUE *)values, true);
+}
+
 WHV_REGISTER_VALUE guest_get_reg_value(struct guest_vm *vm, uint32_t vp, WHV_REGISTER_NAME name)
 {
     WHV_REGISTER_VALUE v;
     memset(&v, 0, sizeof(v));
-    TEST_HR(WHvGetVirtualProcessorRegisters(vm->partition, vp, &name, 1, &v));
+    TEST_HR(guest_whv_get_regs(vm->partition, vp, &name, 1, &v));
     return v;
 }
 
 void guest_set_reg_value(struct guest_vm *vm, uint32_t vp, WHV_REGISTER_NAME name, WHV_REGISTER_VALUE v)
 {
-    TEST_HR(WHvSetVirtualProcessorRegisters(vm->partition, vp, &name, 1, &v));
+    TEST_HR(guest_whv_set_regs(vm->partition, vp, &name, 1, &v));
 }
 
 uint64_t guest_get_reg(struct guest_vm *vm, uint32_t vp, WHV_REGISTER_NAME name)
@@ -512,8 +553,7 @@ const char *guest_exit_reason_name(WHV_RUN_VP_EXIT_REASON reason)
 
 void guest_run_once(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXIT_CONTEXT *exit)
 {
-    memset(exit, 0, sizeof(*exit));
-    TEST_HR(WHvRunVirtualProcessor(vm->partition, vp, exit, sizeof(*exit)));
+    TEST_HR(guest_whv_run(vm->partition, vp, exit));
 }
 
 /* printf for a guest format: integer conversions take the next value; %s reads a guest string. */
