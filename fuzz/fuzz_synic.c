@@ -10,7 +10,7 @@
 
 #include "fuzz_vm.h"
 
-#include "synic/synic.h"
+#include "synic/synic_state.h" /* white box: the fuzzer checks the SynIC's own state */
 
 #define RAM_SIZE 0x4000u /* 4 pages: the SynIC pages often sit at the end of RAM */
 #define NVPS 2
@@ -137,7 +137,7 @@ static void op_hypercall(struct state *s, struct fz *f)
     static const int offsets[] = {17, 18, 29, 30, 0, 21};
     unsigned i = fz_u8(f) % NVPS;
     struct whp_vp *vp = vp_of(s, i);
-    uint64_t page = s->p->hypercall_msr & ~0xfffull;
+    uint64_t page = s->p->synic->hypercall_msr & ~0xfffull;
     uint64_t control = fz_u8(f) & 0x80 ? fz_u64(f) : FZ_PICK(f, controls);
     uint64_t input = fz_u8(f) & 1 ? pick_gpa(f) & ~7ull : fz_u64(f);
     bool signal_port = fz_u8(f) & 1;
@@ -170,7 +170,7 @@ static void op_hypercall(struct state *s, struct fz *f)
         FZ_CHECK(!to_vmm);
         return;
     }
-    FZ_CHECK(s->p->hypercall_msr & 1);
+    FZ_CHECK(s->p->synic->hypercall_msr & 1);
     if (to_vmm) {
         FZ_CHECK(ctx.ExitReason == WHvRunVpExitReasonHypercall);
         FZ_CHECK(ctx.VpContext.Rip + ctx.VpContext.InstructionLength == ret);
@@ -195,7 +195,7 @@ static void op_post(struct state *s, struct fz *f)
         return;
     FZ_CHECK(i < NVPS && sint < 16 && size >= 4 && size <= 256);
     /* The message is in its slot: the type and the payload as posted. */
-    uint64_t simp = vp_of(s, i)->synic.simp & ~0xfffull;
+    uint64_t simp = vp_of(s, i)->synic->simp & ~0xfffull;
     FZ_CHECK(simp + 4096 <= RAM_SIZE && s->mapped);
     FZ_CHECK(!memcmp(s->ram + simp + sint * 256, msg, size));
 }
@@ -213,7 +213,7 @@ static void op_signal(struct state *s, struct fz *f)
     if (hr != S_OK)
         return;
     FZ_CHECK(newly == TRUE || newly == FALSE);
-    uint64_t siefp = vp_of(s, e.VpIndex)->synic.siefp & ~0xfffull;
+    uint64_t siefp = vp_of(s, e.VpIndex)->synic->siefp & ~0xfffull;
     FZ_CHECK(siefp + 4096 <= RAM_SIZE && s->mapped);
     FZ_CHECK(s->ram[siefp + e.TargetSint * 256 + e.FlagNumber / 8] >> (e.FlagNumber % 8) & 1);
 }
