@@ -333,6 +333,31 @@ static HRESULT setp_cpuid_res_odd(void) { return WHvSetPartitionProperty(fresh()
 static HRESULT setp_cpuid_res_after(void) { return WHvSetPartitionProperty(setup(), WHvPartitionPropertyCodeCpuidResultList, NULL, 0); }
 static HRESULT setp_reftime_before(void) { return set_u64(fresh(), WHvPartitionPropertyCodeReferenceTime, 0); }
 static HRESULT setp_exits_null_after(void) { return WHvSetPartitionProperty(setup(), WHvPartitionPropertyCodeExtendedVmExits, NULL, 0); }
+static HRESULT setp_unknown_4(void) { return WHvSetPartitionProperty(fresh(), (WHV_PARTITION_PROPERTY_CODE)0x7fffffff, buf, 4); }
+static HRESULT setp_unknown_0(void) { return WHvSetPartitionProperty(fresh(), (WHV_PARTITION_PROPERTY_CODE)0x7fffffff, buf, 0); }
+static HRESULT setp_unknown_null(void) { return WHvSetPartitionProperty(fresh(), (WHV_PARTITION_PROPERTY_CODE)0x7fffffff, NULL, 4); }
+static HRESULT setp_unknown_after(void) { return WHvSetPartitionProperty(setup(), (WHV_PARTITION_PROPERTY_CODE)0x00001100, buf, 4); }
+static HRESULT setp_cpuid_exit_bit(void)
+{
+    WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = 0};
+    e.X64CpuidExit = 1;
+    return set_u64(P, WHvPartitionPropertyCodeExtendedVmExits, e.AsUINT64);
+}
+static HRESULT setp_cpuid_list_with_bit(void)
+{
+    static const UINT32 leaves[] = {1};
+    fresh();
+    if (FAILED(setp_cpuid_exit_bit()))
+        return E_UNEXPECTED;
+    return WHvSetPartitionProperty(P, WHvPartitionPropertyCodeCpuidExitList, leaves, sizeof(leaves));
+}
+static HRESULT setp_cpuid_bit_with_list(void)
+{
+    static const UINT32 leaves[] = {1};
+    if (FAILED(WHvSetPartitionProperty(fresh(), WHvPartitionPropertyCodeCpuidExitList, leaves, sizeof(leaves))))
+        return E_UNEXPECTED;
+    return setp_cpuid_exit_bit();
+}
 
 /* WHvGetPartitionProperty */
 static HRESULT getp_null(void) { return get_prop(NULL, WHvPartitionPropertyCodeProcessorCount); }
@@ -1493,6 +1518,12 @@ static const struct row rows[] = {
     {"WHvSetPartitionProperty", "CpuidResultList after setup", setp_cpuid_res_after, WHV_E_INVALID_PARTITION_CONFIG, K},
     {"WHvSetPartitionProperty", "ReferenceTime before setup", setp_reftime_before, WHV_E_INVALID_PARTITION_CONFIG, K},
     {"WHvSetPartitionProperty", "NULL buffer for ExtendedVmExits after setup", setp_exits_null_after, E_POINTER, K},
+    {"WHvSetPartitionProperty", "unknown property code, 4-byte buffer", setp_unknown_4, WHV_E_UNKNOWN_PROPERTY, K},
+    {"WHvSetPartitionProperty", "unknown property code, empty buffer", setp_unknown_0, WHV_E_UNKNOWN_PROPERTY, K},
+    {"WHvSetPartitionProperty", "unknown property code, NULL buffer", setp_unknown_null, WHV_E_UNKNOWN_PROPERTY, K},
+    {"WHvSetPartitionProperty", "unknown property code after setup", setp_unknown_after, WHV_E_UNKNOWN_PROPERTY, K},
+    {"WHvSetPartitionProperty", "CpuidExitList {1} with X64CpuidExit set", setp_cpuid_list_with_bit, WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG, K},
+    {"WHvSetPartitionProperty", "X64CpuidExit with CpuidExitList {1} set", setp_cpuid_bit_with_list, WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG, K},
 
     {"WHvGetPartitionProperty", "NULL handle", getp_null, E_HANDLE, 0},
     {"WHvGetPartitionProperty", "forged handle -1", getp_forged, E_HANDLE, 0},

@@ -74,8 +74,6 @@ BOOL WINAPI ResetEvent(HANDLE hEvent);
 #ifndef MAXIMUM_WAIT_OBJECTS
 #define MAXIMUM_WAIT_OBJECTS OPENWHP_MAXIMUM_WAIT_OBJECTS
 #endif
-#define WAIT_ABANDONED_0 WAIT_ABANDONED
-#define WAIT_IO_COMPLETION ((DWORD)0xC0)
 DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds);
 DWORD WINAPI WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable);
 DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE *lpHandles, BOOL bWaitAll,

@@ -30,8 +30,10 @@ uint32_t gva_translate(const struct gva_cpu *cpu, uint64_t gva, uint32_t flags, 
                                                    : (gva >> shift) & 0x1ff;
         uint64_t ea = table + index * esize;
         entry = 0;
-        if (rd(ctx, ea, &entry, esize) < 0)
+        if (rd(ctx, ea, &entry, esize) < 0) {
+            *gpa = ea;
             return WHvTranslateGvaResultGpaUnmapped;
+        }
         if (!(entry & PTE_P))
             return WHvTranslateGvaResultPageNotPresent;
         if ((entry & PTE_NX) && !(cpu->efer & EFER_NXE) && esize == 8)
@@ -83,11 +85,16 @@ static int read_phys(void *ctx, uint64_t gpa, uint64_t *val, unsigned size)
     return mem_read(ctx, gpa, val, size);
 }
 
-bool vp_translate(struct whp_vp *vp, uint64_t gva, uint64_t *gpa)
+uint32_t vp_translate_result(struct whp_vp *vp, uint64_t gva, uint64_t *gpa)
 {
     struct gva_cpu cpu;
     vp_gva_cpu(vp, &cpu);
-    return gva_translate(&cpu, gva, 0, read_phys, &vp->part->mem, gpa) == WHvTranslateGvaResultSuccess;
+    return gva_translate(&cpu, gva, 0, read_phys, &vp->part->mem, gpa);
+}
+
+bool vp_translate(struct whp_vp *vp, uint64_t gva, uint64_t *gpa)
+{
+    return vp_translate_result(vp, gva, gpa) == WHvTranslateGvaResultSuccess;
 }
 
 size_t vp_read_gva(struct whp_vp *vp, uint64_t gva, void *dst, size_t len)
@@ -147,6 +154,8 @@ HRESULT WINAPI WHvTranslateGva(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
     memset(&res, 0, sizeof(res));
     res.ResultCode = gva_translate(&cpu, Gva, (uint32_t)TranslateFlags, read_phys, &p->mem, &gpa);
     vp_release(p, vp);
+    if (res.ResultCode != WHvTranslateGvaResultSuccess)
+        gpa = 0;
     memcpy(TranslationResult, &res, sizeof(res));
     memcpy(Gpa, &gpa, sizeof(gpa));
     return S_OK;

@@ -10,13 +10,16 @@ struct gva_cpu {
     unsigned cpl;
 };
 typedef int (*gva_read_fn)(void *ctx, uint64_t gpa, uint64_t *val, unsigned size);
-/* Returns a WHV_TRANSLATE_GVA_RESULT_CODE; *gpa is valid on success. */
+/* Returns a WHV_TRANSLATE_GVA_RESULT_CODE; *gpa is the translation on success, and on
+ * WHvTranslateGvaResultGpaUnmapped the GPA of the paging-structure entry that could not be read. */
 uint32_t gva_translate(const struct gva_cpu *cpu, uint64_t gva, uint32_t flags, gva_read_fn rd,
                        void *ctx, uint64_t *gpa);
 
 /* The paging state of a VP, from its register cache (the caller owns the VP). */
 void vp_gva_cpu(struct whp_vp *vp, struct gva_cpu *cpu);
 bool vp_translate(struct whp_vp *vp, uint64_t gva, uint64_t *gpa);
+/* The same walk with its WHV_TRANSLATE_GVA_RESULT_CODE (*gpa as for gva_translate). */
+uint32_t vp_translate_result(struct whp_vp *vp, uint64_t gva, uint64_t *gpa);
 /* Reads guest virtual memory through the VP's page tables: bytes read (stops at a fault). */
 size_t vp_read_gva(struct whp_vp *vp, uint64_t gva, void *dst, size_t len);
 /* CS:RIP as a linear address, and the code bytes there (the rest of buf zeroed): bytes read. */

@@ -8,10 +8,13 @@
 #include "synic/synic.h"
 
 /* Exits that really work on KVM. There is no user-space CPUID or RDTSC exit in KVM, and only
- * #BP can be intercepted (KVM_GUESTDBG_USE_SW_BP), so nothing else is advertised. */
+ * #BP can be intercepted (KVM_GUESTDBG_USE_SW_BP). X64CpuidExit is offered because WHP exits only
+ * for the leaves of CpuidExitList: with that list empty (the only list accepted while the bit is
+ * set, prop/property.c) no CPUID exits on WHP either. */
 uint64_t prop_supported_exits(void)
 {
     WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = 0};
+    e.X64CpuidExit = 1;
     e.X64MsrExit = kvm_check(-1, KVM_CAP_X86_USER_SPACE_MSR) && kvm_check(-1, KVM_CAP_X86_MSR_FILTER);
     e.ExceptionExit = kvm_check(-1, KVM_CAP_SET_GUEST_DEBUG) != 0;
     e.HypercallExit = e.UnknownSynicConnection = 1; /* through the SynIC's hypercall page */

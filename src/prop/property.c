@@ -105,30 +105,52 @@ static HRESULT copy_list(void **dst, uint32_t *count, const void *src, UINT32 si
     return S_OK;
 }
 
-static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE code,
-                            const void *buf, UINT32 size)
+/* The size of a settable property's value (0 for the lists), or false for a code that cannot be
+ * set: WHV_E_UNKNOWN_PROPERTY whatever buffer comes with it. */
+static bool settable_size(WHV_PARTITION_PROPERTY_CODE code, UINT32 *fixed)
 {
-    WHV_PARTITION_PROPERTY v;
-    memset(&v, 0, sizeof(v));
-    UINT32 fixed = 0;
     switch (code) {
     case WHvPartitionPropertyCodeProcessorCount:
     case WHvPartitionPropertyCodeLocalApicEmulationMode:
-        fixed = sizeof(UINT32);
-        break;
+        *fixed = sizeof(UINT32);
+        return true;
     case WHvPartitionPropertyCodeProcessorFeaturesBanks:
-        fixed = sizeof(WHV_PROCESSOR_FEATURES_BANKS);
-        break;
+        *fixed = sizeof(WHV_PROCESSOR_FEATURES_BANKS);
+        return true;
     case WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks:
-        fixed = sizeof(WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS);
-        break;
+        *fixed = sizeof(WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS);
+        return true;
     case WHvPartitionPropertyCodeCpuidExitList:
     case WHvPartitionPropertyCodeCpuidResultList:
-        break;
+        *fixed = 0;
+        return true;
+    case WHvPartitionPropertyCodeExtendedVmExits:
+    case WHvPartitionPropertyCodeExceptionExitBitmap:
+    case WHvPartitionPropertyCodeX64MsrExitBitmap:
+    case WHvPartitionPropertyCodeProcessorFeatures:
+    case WHvPartitionPropertyCodeProcessorClockFrequency:
+    case WHvPartitionPropertyCodeInterruptClockFrequency:
+    case WHvPartitionPropertyCodeReferenceTime:
+        *fixed = sizeof(UINT64);
+        return true;
     default:
-        fixed = sizeof(UINT64);
-        break;
+        return false;
     }
+}
+
+/* KVM has no user-space CPUID exit, so X64CpuidExit is honoured exactly only while it names no
+ * leaf: then WHP exits for nothing either. The bit and a non-empty CpuidExitList are refused
+ * together, whichever of the two is set second. */
+static bool cpuid_exit_bit(uint64_t extended_exits)
+{
+    return ((WHV_EXTENDED_VM_EXITS){.AsUINT64 = extended_exits}).X64CpuidExit;
+}
+
+static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE code,
+                            const void *buf, UINT32 size, UINT32 fixed)
+{
+    WHV_PARTITION_PROPERTY v;
+    memset(&v, 0, sizeof(v));
     /* Fixed-size values may come in a larger buffer: VMMs pass sizeof(WHV_PARTITION_PROPERTY). */
     if (fixed && size < fixed)
         return E_INVALIDARG;
@@ -154,6 +176,8 @@ static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE
     case WHvPartitionPropertyCodeExtendedVmExits:
         if (v.ExtendedVmExits.AsUINT64 & ~prop_supported_exits())
             return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
+        if (cpuid_exit_bit(v.ExtendedVmExits.AsUINT64) && p->cfg.cpuid_exit_count)
+            return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
         p->cfg.extended_exits = v.ExtendedVmExits.AsUINT64;
         return p->setup ? prop_apply_exits(p) : S_OK;
     case WHvPartitionPropertyCodeExceptionExitBitmap:
@@ -167,6 +191,10 @@ static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE
         p->cfg.msr_exit_bitmap = v.X64MsrExitBitmap.AsUINT64;
         return p->setup ? prop_apply_exits(p) : S_OK;
     case WHvPartitionPropertyCodeCpuidExitList:
+        if (size % sizeof(UINT32))
+            return E_INVALIDARG;
+        if (size && cpuid_exit_bit(p->cfg.extended_exits))
+            return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
         return copy_list((void **)&p->cfg.cpuid_exits, &p->cfg.cpuid_exit_count, buf, size,
                          sizeof(UINT32));
     case WHvPartitionPropertyCodeCpuidResultList:
@@ -223,8 +251,11 @@ HRESULT WINAPI WHvSetPartitionProperty(WHV_PARTITION_HANDLE Partition,
     if (!p)
         return E_HANDLE;
     HRESULT hr;
+    UINT32 fixed = 0;
     owl_lock(&p->lock);
-    if (!PropertyBuffer && PropertyBufferSizeInBytes)
+    if (!settable_size(PropertyCode, &fixed))
+        hr = WHV_E_UNKNOWN_PROPERTY;
+    else if (!PropertyBuffer && PropertyBufferSizeInBytes)
         hr = E_POINTER;
     else if (!PropertyBuffer && PropertyCode != WHvPartitionPropertyCodeCpuidExitList &&
              PropertyCode != WHvPartitionPropertyCodeCpuidResultList)
@@ -234,7 +265,7 @@ HRESULT WINAPI WHvSetPartitionProperty(WHV_PARTITION_HANDLE Partition,
     else if (!p->setup && PropertyCode == WHvPartitionPropertyCodeReferenceTime)
         hr = WHV_E_INVALID_PARTITION_CONFIG;
     else
-        hr = set_property(p, PropertyCode, PropertyBuffer, PropertyBufferSizeInBytes);
+        hr = set_property(p, PropertyCode, PropertyBuffer, PropertyBufferSizeInBytes, fixed);
     owl_unlock(&p->lock);
     part_put(p);
     return hr;

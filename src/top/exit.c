@@ -123,6 +123,26 @@ static void window_exit(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
 
 /* KVM could not go on at RIP: usually its emulator meeting an instruction it cannot do (the
  * host-quirk module may perform it), or a fetch from memory that is not RAM. */
+/* KVM could not fetch the instruction at RIP: a MemoryAccess exit for the access that hit
+ * unmapped memory, as WHP reports it. Normally the code page itself (Execute, Gpa = the fetched
+ * GPA). When the guest's page walk reads an entry from unmapped memory, the hardware faults on
+ * that entry: a Read of the paging-structure GPA, with the fetched GVA (what an EPT violation
+ * during a walk reports). A walk that fails otherwise would have been a #PF in the guest on WHP,
+ * not an exit; if KVM still reports one (a stale translation), Gpa stays 0. */
+static void fetch_fault(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
+{
+    uint64_t gva = vp_linear_rip(vp, vp->run->s.regs.regs.rip), gpa = 0;
+    uint32_t walk = vp_translate_result(vp, gva, &gpa);
+    ctx->ExitReason = WHvRunVpExitReasonMemoryAccess;
+    ctx->MemoryAccess.AccessInfo.AccessType =
+        walk == WHvTranslateGvaResultGpaUnmapped ? WHvMemoryAccessRead : WHvMemoryAccessExecute;
+    ctx->MemoryAccess.AccessInfo.GpaUnmapped = 1;
+    ctx->MemoryAccess.AccessInfo.GvaValid = 1;
+    ctx->MemoryAccess.Gva = gva;
+    if (walk == WHvTranslateGvaResultSuccess || walk == WHvTranslateGvaResultGpaUnmapped)
+        ctx->MemoryAccess.Gpa = gpa;
+}
+
 static HRESULT internal_error(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *again)
 {
     struct kvm_run *run = vp->run;
@@ -141,11 +161,7 @@ static HRESULT internal_error(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, b
     }
     exit_fill_context(vp, ctx);
     if (!len) {
-        ctx->ExitReason = WHvRunVpExitReasonMemoryAccess;
-        ctx->MemoryAccess.AccessInfo.AccessType = WHvMemoryAccessExecute;
-        ctx->MemoryAccess.AccessInfo.GpaUnmapped = 1;
-        ctx->MemoryAccess.AccessInfo.GvaValid = 1;
-        ctx->MemoryAccess.Gva = vp_linear_rip(vp, run->s.regs.regs.rip);
+        fetch_fault(vp, ctx);
     } else {
         ctx->ExitReason = WHvRunVpExitReasonUnsupportedFeature;
         ctx->UnsupportedFeature.FeatureCode = WHvUnsupportedFeatureIntercept;
