@@ -172,8 +172,10 @@ int hvsock_bind_file(int fd, const char *path)
     int r = reclaim(dirfd, base);
     if (r == 0 && bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
         r = -errno;
-    if (r == 0)
-        fchmodat(dirfd, base, SOCKET_FILE_MODE, 0); /* best effort: the directory already guards it */
+    if (r == 0 && fchmodat(dirfd, base, SOCKET_FILE_MODE, 0) < 0) {
+        r = -errno;
+        unlinkat(dirfd, base, 0);
+    }
     close(dirfd); /* drops the lock */
     return r;
 }

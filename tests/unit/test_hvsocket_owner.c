@@ -260,10 +260,8 @@ static int squat_name(const char *path)
     int fd;
     int got_api = SUCCEEDED(OpenWhpHvSocketListen(&a, 0, &fd));
     /* Stay alive (holding the names) until the parent has listened: it kills us. */
-    if (!got_file && !got_api)
-        (void)write(3, "r", 1);
-    else
-        (void)write(3, "X", 1);
+    if (write(3, !got_file && !got_api ? "r" : "X", 1) != 1)
+        return 1;
     pause();
     return 0;
 }
@@ -313,7 +311,8 @@ static int forge_peer(const char *path)
         else if (!target_abstract)
             reached_file = 'c';
     }
-    (void)write(3, &reached_file, 1);
+    if (write(3, &reached_file, 1) != 1)
+        return 1;
     pause();
     return 0;
 }
