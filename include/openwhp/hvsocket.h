@@ -321,9 +321,9 @@ HRESULT WINAPI OpenWhpHvSocketListen(const SOCKADDR_HV *Address, int Backlog, in
  * non-blocking (then HRESULT_FROM_WIN32(WSAEWOULDBLOCK)). */
 HRESULT WINAPI OpenWhpHvSocketAccept(int ListenFd, SOCKADDR_HV *Peer, int *Fd);
 
-/* Closes a listener (or any Unix socket bound with OpenWhpHvSocketBindPath) and removes its
- * socket file. close(2) leaves the file, which the next bind of the name replaces as stale.
- * E_HANDLE if not a Unix socket. */
+/* Closes a listener (or any listening Unix socket bound with OpenWhpHvSocketBindPath) and
+ * removes its socket file; other Unix sockets are only closed. close(2) leaves the file, which
+ * the next bind of the name replaces as stale. E_HANDLE if not a Unix socket. */
 HRESULT WINAPI OpenWhpHvSocketCloseListener(int ListenFd);
 
 /* Binds Unix socket Fd to the socket file Path under the owner rules (Path's directory checked,

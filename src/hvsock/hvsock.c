@@ -188,22 +188,6 @@ HRESULT WINAPI OpenWhpHvSocketListen(const SOCKADDR_HV *Address, int Backlog, in
     return S_OK;
 }
 
-HRESULT WINAPI OpenWhpHvSocketCloseListener(int ListenFd)
-{
-    struct sockaddr_un sa;
-    socklen_t len = sizeof(sa);
-    if (ListenFd < 0 || getsockname(ListenFd, (struct sockaddr *)&sa, &len) < 0 ||
-        sa.sun_family != AF_UNIX)
-        return E_HANDLE;
-    size_t n = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
-    if (n > 1 && n < sizeof(sa.sun_path) && sa.sun_path[0] == '/') {
-        sa.sun_path[n] = '\0';
-        hvsock_unlink_own(sa.sun_path); /* the name goes before the socket: never a stale file */
-    }
-    close(ListenFd);
-    return S_OK;
-}
-
 /* The file path of a Unix address, NUL-terminated into buf; NULL for an unnamed or abstract one. */
 static const char *addr_path(const struct sockaddr_un *sa, socklen_t len, char *buf, size_t size)
 {
@@ -213,6 +197,24 @@ static const char *addr_path(const struct sockaddr_un *sa, socklen_t len, char *
     memcpy(buf, sa->sun_path, n);
     buf[n] = '\0';
     return buf;
+}
+
+HRESULT WINAPI OpenWhpHvSocketCloseListener(int ListenFd)
+{
+    struct sockaddr_un sa;
+    socklen_t len = sizeof(sa);
+    if (ListenFd < 0 || getsockname(ListenFd, (struct sockaddr *)&sa, &len) < 0 ||
+        sa.sun_family != AF_UNIX)
+        return E_HANDLE;
+    /* An accepted connection reports its listener's name: only a listener removes its file. */
+    int listening = 0;
+    socklen_t optlen = sizeof(listening);
+    char path[sizeof(sa.sun_path) + 1];
+    if (getsockopt(ListenFd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) == 0 && listening &&
+        addr_path(&sa, len, path, sizeof(path)))
+        hvsock_unlink_own(path); /* the name goes before the socket: never a stale file */
+    close(ListenFd);
+    return S_OK;
 }
 
 /* Parses "<vmid>.<guest port>.<host port>" (the name a device binds its end to). */

@@ -214,6 +214,13 @@ static void test_in_use_without_phantom(void)
     CHECK_EQ(OpenWhpHvSocketListen(&a, 0, &again), HRESULT_FROM_WIN32(WSAEADDRINUSE));
     CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
     CHECK_EQ(OpenWhpHvSocketAccept(fd, NULL, &got), HRESULT_FROM_WIN32(WSAEWOULDBLOCK));
+    /* An accepted connection reports the listener's name: closing it leaves the file. */
+    int c = unix_socket();
+    CHECK(unix_op(c, path, 0, 1) == 0);
+    CHECK_EQ(OpenWhpHvSocketAccept(fd, NULL, &got), S_OK);
+    CHECK_EQ(OpenWhpHvSocketCloseListener(got), S_OK);
+    CHECK(access(path, F_OK) == 0);
+    close(c);
     CHECK_EQ(OpenWhpHvSocketCloseListener(fd), S_OK);
     CHECK(access(path, F_OK) != 0); /* the file goes with the listener */
     CHECK_EQ(listen_once(&vm_id), S_OK);
