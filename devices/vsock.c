@@ -308,26 +308,41 @@ static void conn_write(struct vsock *dev, struct conn *c, const struct virtq_cha
     note_credit(c);
 }
 
-/* A socket connected to the Unix name prefix_<port> (a file, or with `abstract` the abstract
- * name), named after the guest's end so the listener learns the peer; -1 if nobody listens. */
-static int connect_listener(struct vsock *dev, const char *prefix, bool abstract, const struct vsock_hdr *h)
+/* The name the device's end of a guest connection takes, next to the listener at `prefix`:
+ * <dir of prefix>/<vmid>.<guest port>.<host port>. Only the owner can create it there, so the
+ * listener may believe it (OpenWhpHvSocketAccept). False when it does not fit. */
+static bool peer_name(struct vsock *dev, const char *prefix, const struct vsock_hdr *h, char *buf, size_t size)
+{
+    const char *slash = strrchr(prefix, '/');
+    char id[37];
+    OpenWhpGuidFormat(&dev->cfg.vm_id, id);
+    int n = snprintf(buf, size, "%.*s%s.%u.%u", slash ? (int)(slash - prefix + 1) : 0, prefix, id,
+                     h->src_port, h->dst_port);
+    return n > 0 && (size_t)n < size;
+}
+
+/* A socket connected to the listener file prefix_<port>, named after the guest's end; -1 if
+ * nobody (or nobody of the owner's: see OpenWhpHvSocketCheckPeer) listens there. */
+static int connect_listener(struct vsock *dev, const char *prefix, const struct vsock_hdr *h)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int n = snprintf(sa.sun_path + abstract, sizeof(sa.sun_path) - abstract, "%s_%u", prefix, h->dst_port);
-    if (n < 0 || n >= (int)sizeof(sa.sun_path) - abstract)
+    char me[sizeof(sa.sun_path)];
+    int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", prefix, h->dst_port);
+    if (n < 0 || n >= (int)sizeof(sa.sun_path))
         return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    /* Best effort: a name still in use (a connection from the same port closing) is skipped. */
-    struct sockaddr_un me = {.sun_family = AF_UNIX};
-    char id[37];
-    OpenWhpGuidFormat(&dev->cfg.vm_id, id);
-    int m = snprintf(me.sun_path + 1, sizeof(me.sun_path) - 1, OPENWHP_HVSOCKET_PEER_PREFIX "%s:%u:%u", id,
-                     h->src_port, h->dst_port);
-    if (m > 0 && m < (int)sizeof(me.sun_path) - 1)
-        bind(fd, (struct sockaddr *)&me, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + m));
-    if (connect(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + abstract + n)) < 0) {
+    /* Unnamed when the name does not fit: the listener then sees zeros, never a wrong peer. */
+    bool named = peer_name(dev, prefix, h, me, sizeof(me));
+    if (named && FAILED(OpenWhpHvSocketBindPath(fd, me))) {
+        close(fd); /* the listener's directory breaks the owner rules (or the name is taken) */
+        return -1;
+    }
+    int r = connect(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+    if (named)
+        unlink(me); /* the connection keeps the name; the file is not needed any more */
+    if (r < 0 || FAILED(OpenWhpHvSocketCheckPeer(fd))) {
         close(fd);
         return -1;
     }
@@ -344,9 +359,9 @@ static void guest_connect(struct vsock *dev, const struct vsock_hdr *h)
         ctrl_rst_reply(dev, h);
         return;
     }
-    for (int i = 0; i < 4 && fd < 0; i++)
-        if (prefixes[i / 2])
-            fd = connect_listener(dev, prefixes[i / 2], i % 2 == 1, h);
+    for (int i = 0; i < 2 && fd < 0; i++)
+        if (prefixes[i])
+            fd = connect_listener(dev, prefixes[i], h);
     struct conn *c = fd >= 0 ? conn_new(dev, fd, CONN_ESTABLISHED) : NULL;
     if (!c) {
         if (fd >= 0)
@@ -601,7 +616,8 @@ static void host_accept(struct vsock *dev)
         int fd = accept4(dev->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        if (!conn_new(dev, fd, CONN_HANDSHAKE))
+        /* Only the owner's programs (and root) may talk to the guest; others are closed unread. */
+        if (FAILED(OpenWhpHvSocketCheckPeer(fd)) || !conn_new(dev, fd, CONN_HANDSHAKE))
             close(fd);
     }
 }
@@ -823,21 +839,32 @@ void vsock_get_stats(struct vsock *dev, struct vsock_stats *out)
 
 /* ---- life cycle ---- */
 
+/* The errno of a failed OpenWhpHvSocketBindPath. */
+static int bind_errno(HRESULT hr)
+{
+    if (hr == E_ACCESSDENIED)
+        return EACCES;
+    if (hr == HRESULT_FROM_WIN32(WSAEADDRINUSE))
+        return EADDRINUSE;
+    return hr == HRESULT_FROM_WIN32(ERROR_FILENAME_EXCED_RANGE) ? ENAMETOOLONG : EINVAL;
+}
+
+/* The hybrid socket, bound under the owner rules (a stale socket file of ours is replaced,
+ * anything else at the path is left alone). */
 static int bind_hybrid(const char *path)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    strcpy(sa.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    unlink(path); /* a stale socket of an earlier run of this VM */
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
-        int e = errno;
+    HRESULT hr = OpenWhpHvSocketBindPath(fd, path);
+    if (FAILED(hr)) {
         close(fd);
+        errno = bind_errno(hr);
+        return -1;
+    }
+    if (listen(fd, SOMAXCONN) < 0) {
+        int e = errno;
+        OpenWhpHvSocketCloseListener(fd);
         errno = e;
         return -1;
     }
@@ -891,10 +918,8 @@ struct vsock *vsock_create(const struct vsock_config *cfg)
         goto fail;
     return dev;
 fail:
-    if (dev->listen_fd >= 0) {
-        close(dev->listen_fd);
-        unlink(dev->socket_path);
-    }
+    if (dev->listen_fd >= 0)
+        OpenWhpHvSocketCloseListener(dev->listen_fd); /* and its file */
     if (dev->epoll_fd >= 0)
         close(dev->epoll_fd);
     if (dev->stop_fd >= 0)
@@ -917,8 +942,7 @@ void vsock_destroy(struct vsock *dev)
     pthread_join(dev->worker, NULL);
     while (dev->conns)
         conn_free(dev, dev->conns);
-    close(dev->listen_fd);
-    unlink(dev->socket_path);
+    OpenWhpHvSocketCloseListener(dev->listen_fd); /* and its file */
     close(dev->epoll_fd);
     close(dev->stop_fd);
     free(dev->socket_path);

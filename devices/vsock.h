@@ -31,9 +31,12 @@
 struct vsock_config {
     uint64_t guest_cid;      /* >= 3 */
     GUID vm_id;              /* names the guest to host listeners (OpenWhpGetPartitionVmId) */
-    const char *socket_path; /* the VM's hybrid socket; host listeners are <path>_<port> */
-    /* Guest connections to port P try the socket file <socket_path>_<P>, the abstract name
-     * "\0<socket_path>_<P>", then the same two for <fallback_prefix>_<P> (NULL: none). A VMM
+    /* The VM's hybrid socket; host listeners are <path>_<port>. Its directory must follow the
+     * owner rules of openwhp/hvsocket.h (owned by the caller, not writable by group or others). */
+    const char *socket_path;
+    /* Guest connections to port P try the socket file <socket_path>_<P>, then
+     * <fallback_prefix>_<P> (NULL: none), and connect only to a listener of the owner's uid or
+     * root, from the name <dir>/<vm id>.<guest port>.<P> in that listener's directory. A VMM
      * using the HvSocket rendezvous passes the wildcard listener's prefix here. */
     const char *fallback_prefix;
     unsigned max_connections; /* open connections at most (0: VSOCK_DEFAULT_MAX_CONNECTIONS) */
@@ -51,10 +54,13 @@ struct vsock_stats {
 
 struct vsock;
 
-/* Creates the device, binds its hybrid socket (replacing a stale file) and starts its worker.
- * NULL with errno set on failure. */
+/* Creates the device, binds its hybrid socket (OpenWhpHvSocketBindPath: a stale socket file of
+ * the caller is replaced, nothing else is removed) and starts its worker. Host programs of
+ * another uid than the caller's or root are refused on the hybrid socket. NULL with errno set
+ * on failure: EACCES when the socket's directory breaks the owner rules, EADDRINUSE when the
+ * path is a live socket or a file that is not the caller's socket. */
 struct vsock *vsock_create(const struct vsock_config *cfg);
-/* Stops the worker, closes every connection and the hybrid socket, and unlinks it. */
+/* Stops the worker, closes every connection and the hybrid socket, and removes its file. */
 void vsock_destroy(struct vsock *dev);
 
 /* The register window (VIRTIO_MMIO_SIZE bytes); offsets from its base. */

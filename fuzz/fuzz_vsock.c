@@ -225,16 +225,20 @@ static void op_guest(struct fz *f)
 
 static struct sockaddr_un listener_addr = {.sun_family = AF_UNIX};
 
+static char sock_dir[] = "/tmp/fuzz_vsock.XXXXXX"; /* owner-only (mkdtemp): the owner rules */
+
 static void remove_listener(void)
 {
     unlink(listener_addr.sun_path);
+    rmdir(sock_dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    snprintf(sock_path, sizeof(sock_path), "/tmp/fuzz_vsock.%d", (int)getpid());
+    FZ_CHECK(mkdtemp(sock_dir) != NULL);
+    snprintf(sock_path, sizeof(sock_path), "%s/vm", sock_dir);
     struct sockaddr_un *sa = &listener_addr;
     snprintf(sa->sun_path, sizeof(sa->sun_path), "%s_%u", sock_path, HOST_PORT);
     unlink(sa->sun_path);

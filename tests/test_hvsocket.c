@@ -1,9 +1,10 @@
 /* HvSocket: a real guest with the test runtime's virtio-vsock driver talks to host programs
  * through the user-space device (devices/vsock.h) and the host API (openwhp/hvsocket.h):
  * echo both ways, 64 concurrent connections, long checked streams both ways, refused ports,
- * unknown VMs and timeouts, either side closing in the middle of a stream, and socat on the
- * hybrid Unix socket. The guest runs on the test thread; the host side runs on a peer thread. */
+ * unknown VMs and timeouts, either side closing in the middle of a stream, socat on the
+ * hybrid Unix socket, and another uid refused on it. The guest runs on the test thread; the host side runs on a peer thread. */
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -686,6 +689,85 @@ static void test_socat(void)
     vsock_vm_destroy(&h, vm);
 }
 
+/* ---- only the owner's programs reach the guest ---- */
+
+#define NOBODY 65534
+
+/* As nobody: connects to the hybrid socket at path and asks for ECHO_PORT. Exit status 0 when
+ * the device refused (connect failed, or the socket closed without an answer), 1 when it
+ * answered OK, 2 when the child could not become nobody. */
+static int hybrid_as_nobody(const char *path)
+{
+    if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+        return 2;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return 0;
+    char req[32], reply[32] = "";
+    int n = snprintf(req, sizeof(req), "CONNECT %u\n", ECHO_PORT);
+    if (write(fd, req, (size_t)n) != n)
+        return 0;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 5000) <= 0)
+        return 1; /* neither an answer nor a close: the device kept the connection */
+    return read(fd, reply, sizeof(reply) - 1) > 0 && strncmp(reply, "OK ", 3) == 0;
+}
+
+static void *owner_peer(void *opaque)
+{
+    struct peer *pr = opaque;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(hybrid_as_nobody(pr->host->path));
+    int status = -1;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        PEER_FAIL(pr, "the nobody child did not finish");
+    if (WEXITSTATUS(status) != 0)
+        PEER_FAIL(pr, "uid %d %s", NOBODY,
+                  WEXITSTATUS(status) == 1 ? "got through the hybrid socket" : "could not be set");
+    /* The owner (the guest waits for one connection) still gets through. */
+    SOCKADDR_HV a = hv_addr(&pr->host->vm_id, ECHO_PORT);
+    int fd;
+    HRESULT hr = OpenWhpHvSocketConnect(&a, 10000, &fd);
+    if (FAILED(hr))
+        PEER_FAIL(pr, "the owner's connect: 0x%08x", (unsigned)hr);
+    char c = 'x';
+    if (write(fd, &c, 1) != 1 || read(fd, &c, 1) != 1 || c != 'x')
+        PEER_FAIL(pr, "echo on the owner's connection");
+    shutdown(fd, SHUT_WR);
+    if (read(fd, &c, 1) != 0)
+        PEER_FAIL(pr, "no end of stream");
+    close(fd);
+    return NULL;
+}
+
+/* Another uid cannot talk to the guest through the hybrid socket, even when the VMM left the
+ * socket file open to everyone in a directory others may enter. */
+static void test_hybrid_owner_only(void)
+{
+    if (geteuid() != 0)
+        guest_test_skip("needs root to switch to uid 65534");
+    char dir[] = "/tmp/openwhp-hybrid-XXXXXX";
+    TEST_ASSERT(mkdtemp(dir) && chmod(dir, 0755) == 0);
+    setenv("OPENWHP_HVSOCKET_DIR", dir, 1);
+    struct gvs_host h;
+    struct guest_vm *vm = vsock_vm(&h);
+    struct peer pr = {.host = &h};
+    struct guest_ucall uc;
+    TEST_ASSERT(chmod(h.path, 0777) == 0);
+    guest_vm_add_vp(vm, 0, guest_echo_server, h.area_gpa, (uint64_t)1 << 32 | ECHO_PORT);
+    expect_sync(&h, &uc, 1);
+    peer_start(&pr, owner_peer);
+    expect_sync(&h, &uc, 2);
+    TEST_ASSERT_EQ(run(&h, &uc), UCALL_DONE);
+    peer_join(&pr);
+    vsock_vm_destroy(&h, vm);
+    unsetenv("OPENWHP_HVSOCKET_DIR");
+    TEST_ASSERT(rmdir(dir) == 0, "(%s: %s: the device left files behind)", dir, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -697,6 +779,7 @@ int main(int argc, char **argv)
         GUEST_TEST(test_host_closes_midstream),
         GUEST_TEST(test_guest_closes_midstream),
         GUEST_TEST(test_socat),
+        GUEST_TEST(test_hybrid_owner_only),
     };
     return guest_test_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -245,13 +245,24 @@ __attribute__((noinline, unused)) static BOOL OpenWhpGuidParse(const char *s, GU
  *   OPENWHP_HVSOCKET_VM_PORT). A host program connects, writes "CONNECT <port>\n" (or a vsock
  *   service GUID instead of the port) and reads "OK <host port>\n" once the guest accepted; a
  *   refused port closes the socket instead;
- * - a guest connection to host port P goes to the first listener of: the socket file
- *   <dir>/<vmid>_<P> (what hybrid-vsock tools such as socat create), the abstract Unix name
- *   "\0<dir>/<vmid>_<P>" (what OpenWhpHvSocketListen binds: it vanishes with its socket, so a
- *   crashed program leaves nothing stale), then "\0<dir>/<HV_GUID_WILDCARD>_<P>" (a listener
- *   for any VM).
+ * - a guest connection to host port P goes to the first listener of the socket files
+ *   <dir>/<vmid>_<P> (what OpenWhpHvSocketListen binds, and what hybrid-vsock tools such as
+ *   socat create) and <dir>/<HV_GUID_WILDCARD>_<P> (a listener for any VM). The device binds its
+ *   end to the file <dir>/<vmid>.<guest port>.<P> (removed once connected), which tells the
+ *   listener the peer (OpenWhpHvSocketAccept).
  * <dir> is $OPENWHP_HVSOCKET_DIR, else $XDG_RUNTIME_DIR/openwhp-hvsocket, else
- * /tmp/openwhp-hvsocket-<uid>; it is created (mode 0700) when missing.
+ * /tmp/openwhp-hvsocket-<euid>.
+ *
+ * Owner rules: the sockets of a directory belong to its owner. <dir> is created with mode 0700
+ * when missing; an existing one (or a symlink, which is not followed) must be a directory owned
+ * by the caller's effective uid and not writable by group or others, else every call that uses
+ * it fails with E_ACCESSDENIED (== HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED)). Names are taken
+ * under a lock on the directory; a name is in use (WSAEADDRINUSE) while a live socket is bound to
+ * its file, which the library asks the kernel (sock_diag) instead of connecting to it. A stale
+ * socket file of the caller is replaced; a file that is not a socket, or is another user's, is
+ * never removed (WSAEADDRINUSE). Every accepted or connected peer must run as the owner's uid or
+ * as root (SO_PEERCRED): the device refuses other host programs, OpenWhpHvSocketAccept drops
+ * them, OpenWhpHvSocketConnect refuses another user's device (E_ACCESSDENIED).
  *
  * Service ids are vsock ports: only GUIDs of the vsock template (OpenWhpVsockPortToServiceId)
  * can be carried by virtio-vsock; any other service id is HRESULT_FROM_WIN32(WSAEAFNOSUPPORT).
@@ -279,42 +290,58 @@ extern "C" {
 #define OPENWHP_HVSOCKET_VM_PORT 0xFFFFFFFFu
 /* The wait of OpenWhpHvSocketConnect when TimeoutMs is 0. */
 #define OPENWHP_HVSOCKET_DEFAULT_CONNECT_TIMEOUT 10000u
-/* A device connecting to a host listener binds its socket to the abstract Unix name
- * "\0" OPENWHP_HVSOCKET_PEER_PREFIX "<vmid>:<guest port>:<host port>", so that the listener
- * learns the peer (OpenWhpHvSocketAccept). */
+/* Obsolete: the abstract peer names that devices bound before the owner rules (anyone could
+ * forge them). Kept for source compatibility; nothing binds or trusts them now. */
 #define OPENWHP_HVSOCKET_PEER_PREFIX "openwhp-hvsocket:"
 
 /* The VM id of a partition: a random GUID chosen when the partition was created. E_HANDLE for
  * a bad handle, E_POINTER for a NULL VmId. */
 HRESULT WINAPI OpenWhpGetPartitionVmId(WHV_PARTITION_HANDLE Partition, GUID *VmId);
 
-/* Writes the Unix socket path of VM VmId (Port = OPENWHP_HVSOCKET_VM_PORT) or the name of a
- * host listener for vsock port Port of that VM (VmId may be HV_GUID_WILDCARD; the listener binds
- * it as a file or, as OpenWhpHvSocketListen does, as an abstract name) into Path, NUL included. *Written (optional) gets the size needed; WHV_E_INSUFFICIENT_BUFFER when PathSize is
- * smaller. Creates the directory. */
+/* Writes the Unix socket path of VM VmId (Port = OPENWHP_HVSOCKET_VM_PORT) or the socket file
+ * of a host listener for vsock port Port of that VM (VmId may be HV_GUID_WILDCARD) into Path,
+ * NUL included. *Written (optional) gets the size needed; WHV_E_INSUFFICIENT_BUFFER when
+ * PathSize is smaller. Creates the directory; E_ACCESSDENIED when the owner rules fail. */
 HRESULT WINAPI OpenWhpHvSocketGetPath(const GUID *VmId, UINT32 Port, char *Path, UINT32 PathSize,
                                       UINT32 *Written);
 
 /* Listens for guest connections to service Address->ServiceId, from VM Address->VmId or from any
- * VM (HV_GUID_WILDCARD or HV_GUID_CHILDREN). *ListenFd is a listening Unix socket: accept with
- * OpenWhpHvSocketAccept (or accept(2)), poll it for readability; close it with
- * OpenWhpHvSocketCloseListener. WSAEADDRINUSE when a live listener has the address. */
+ * VM (HV_GUID_WILDCARD or HV_GUID_CHILDREN). *ListenFd is a listening Unix socket bound to its
+ * file in <dir>: accept with OpenWhpHvSocketAccept (or accept(2)), poll it for readability;
+ * close it with OpenWhpHvSocketCloseListener. WSAEADDRINUSE when a live socket has the address
+ * or a file that is not the caller's socket sits there; E_ACCESSDENIED when the owner rules
+ * fail. */
 HRESULT WINAPI OpenWhpHvSocketListen(const SOCKADDR_HV *Address, int Backlog, int *ListenFd);
 
 /* Accepts one connection: *Fd is the connected socket (blocking, close-on-exec); Peer
- * (optional) gets the guest's VM id and its port as a vsock service id (zeros when the peer did
- * not name itself). Waits when none is pending unless the listener is non-blocking
- * (then HRESULT_FROM_WIN32(WSAEWOULDBLOCK)). */
+ * (optional) gets the guest's VM id and its port as a vsock service id, taken from the peer's
+ * socket file <dir>/<vmid>.<guest port>.<host port> in the listener's own directory (zeros when
+ * the peer has no such name: socat, a host program). Connections from another uid than the
+ * caller's or root are closed unseen. Waits when none is pending unless the listener is
+ * non-blocking (then HRESULT_FROM_WIN32(WSAEWOULDBLOCK)). */
 HRESULT WINAPI OpenWhpHvSocketAccept(int ListenFd, SOCKADDR_HV *Peer, int *Fd);
 
-/* Closes a listener (close(2) does the same: the name is abstract). E_HANDLE if not a socket. */
+/* Closes a listener (or any listening Unix socket bound with OpenWhpHvSocketBindPath) and
+ * removes its socket file; other Unix sockets are only closed. close(2) leaves the file, which
+ * the next bind of the name replaces as stale. E_HANDLE if not a Unix socket. */
 HRESULT WINAPI OpenWhpHvSocketCloseListener(int ListenFd);
+
+/* Binds Unix socket Fd to the socket file Path under the owner rules (Path's directory checked,
+ * not created): what a VMM or device uses for its own rendezvous files, such as the hybrid
+ * socket of devices/vsock.h. A stale socket file of the caller is replaced. E_ACCESSDENIED,
+ * HRESULT_FROM_WIN32(WSAEADDRINUSE), E_HANDLE (not a Unix socket), E_POINTER. */
+HRESULT WINAPI OpenWhpHvSocketBindPath(int Fd, const char *Path);
+
+/* S_OK when the peer of connected Unix socket Fd runs as the caller's effective uid or as root
+ * (SO_PEERCRED), else E_ACCESSDENIED. */
+HRESULT WINAPI OpenWhpHvSocketCheckPeer(int Fd);
 
 /* Connects to service Address->ServiceId of the guest of VM Address->VmId and waits until the
  * guest accepts, at most TimeoutMs (0: OPENWHP_HVSOCKET_DEFAULT_CONNECT_TIMEOUT; more than
  * HVSOCKET_CONNECT_TIMEOUT_MAX is E_INVALIDARG), as HVSOCKET_CONNECT_TIMEOUT does. *Fd is the
  * connected socket (blocking, close-on-exec). WSAEHOSTUNREACH: no such VM (or its device is
- * gone); WSAECONNREFUSED: the guest refused; WSAETIMEDOUT: no answer in time. */
+ * gone); WSAECONNREFUSED: the guest refused; WSAETIMEDOUT: no answer in time; E_ACCESSDENIED:
+ * the owner rules fail (the directory, or a device of another user). */
 HRESULT WINAPI OpenWhpHvSocketConnect(const SOCKADDR_HV *Address, UINT32 TimeoutMs, int *Fd);
 
 #ifdef __cplusplus

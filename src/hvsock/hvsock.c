@@ -1,6 +1,6 @@
-/* HvSocket host API: VM ids, the rendezvous directory, listen/accept/connect over Unix sockets
- * (the convention is described in include/openwhp/hvsocket.h). No state of its own: the file
- * system is the registry, so any process of the host can reach a VM's device. */
+/* HvSocket host API: VM ids, the rendezvous directory, listen/accept/connect over Unix socket
+ * files (the convention and its owner rules are described in include/openwhp/hvsocket.h; the
+ * rules themselves are in owner.c). No state of its own: the owner's directory is the registry. */
 #include "hvsock/hvsock.h"
 
 #include <errno.h>
@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,7 +47,19 @@ HRESULT WINAPI OpenWhpGetPartitionVmId(WHV_PARTITION_HANDLE Partition, GUID *VmI
 
 static HRESULT hr_wsa(long code) { return HRESULT_FROM_WIN32(code); }
 
-/* The rendezvous directory (created 0700 when missing); 0 or -errno. */
+/* The HRESULT of a failed owner-rule operation (hvsock_bind_file, hvsock_dir_open). */
+static HRESULT hr_owner(int neg_errno)
+{
+    switch (-neg_errno) {
+    case EADDRINUSE: return hr_wsa(WSAEADDRINUSE);
+    case EACCES: case EPERM: return E_ACCESSDENIED;
+    case ENAMETOOLONG: return HRESULT_FROM_WIN32(ERROR_FILENAME_EXCED_RANGE);
+    default: return hr_from_errno(neg_errno);
+    }
+}
+
+/* The rendezvous directory (created 0700 when missing, refused with -EACCES unless the owner
+ * rules hold); 0 or -errno. */
 static int hvsock_dir(char *buf, size_t size)
 {
     const char *env = getenv("OPENWHP_HVSOCKET_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
@@ -58,11 +69,13 @@ static int hvsock_dir(char *buf, size_t size)
     else if (xdg && *xdg)
         n = snprintf(buf, size, "%s/openwhp-hvsocket", xdg);
     else
-        n = snprintf(buf, size, "/tmp/openwhp-hvsocket-%u", (unsigned)getuid());
+        n = snprintf(buf, size, "/tmp/openwhp-hvsocket-%u", (unsigned)geteuid());
     if (n < 0 || (size_t)n >= size)
         return -ENAMETOOLONG;
-    if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-        return -errno;
+    int fd = hvsock_dir_open(buf, true);
+    if (fd < 0)
+        return fd;
+    close(fd);
     return 0;
 }
 
@@ -89,7 +102,7 @@ HRESULT WINAPI OpenWhpHvSocketGetPath(const GUID *VmId, UINT32 Port, char *Path,
         return E_POINTER;
     int n = hvsock_path(VmId, Port, buf, sizeof(buf));
     if (n < 0)
-        return hr_from_errno(n);
+        return hr_owner(n);
     if (n >= (int)sizeof(buf))
         return HRESULT_FROM_WIN32(ERROR_FILENAME_EXCED_RANGE);
     HRESULT hr = hr_output(Path, PathSize, Written, (UINT32)n + 1);
@@ -108,17 +121,33 @@ static HRESULT hvsock_check(const SOCKADDR_HV *a, uint32_t *port)
     return S_OK;
 }
 
-/* A Unix address for path: a file, or with `abstract`, the same name in the abstract namespace.
- * Returns the address length, or -ENAMETOOLONG. */
-static int unix_addr(struct sockaddr_un *sa, const char *path, bool abstract)
+/* The Unix address of the socket file path; its length, or -ENAMETOOLONG. */
+static int unix_addr(struct sockaddr_un *sa, const char *path)
 {
     memset(sa, 0, sizeof(*sa));
     sa->sun_family = AF_UNIX;
     size_t n = strlen(path);
-    if (n + abstract >= sizeof(sa->sun_path))
+    if (n >= sizeof(sa->sun_path))
         return -ENAMETOOLONG;
-    memcpy(sa->sun_path + abstract, path, n);
-    return (int)(offsetof(struct sockaddr_un, sun_path) + n + abstract);
+    memcpy(sa->sun_path, path, n);
+    return (int)(offsetof(struct sockaddr_un, sun_path) + n);
+}
+
+HRESULT WINAPI OpenWhpHvSocketBindPath(int Fd, const char *Path)
+{
+    if (!Path)
+        return E_POINTER;
+    struct sockaddr_un sa;
+    socklen_t len = sizeof(sa);
+    if (Fd < 0 || getsockname(Fd, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX)
+        return E_HANDLE;
+    int r = hvsock_bind_file(Fd, Path);
+    return r < 0 ? hr_owner(r) : S_OK;
+}
+
+HRESULT WINAPI OpenWhpHvSocketCheckPeer(int Fd)
+{
+    return hvsock_peer_trusted(Fd) ? S_OK : E_ACCESSDENIED;
 }
 
 HRESULT WINAPI OpenWhpHvSocketListen(const SOCKADDR_HV *Address, int Backlog, int *ListenFd)
@@ -142,22 +171,32 @@ HRESULT WINAPI OpenWhpHvSocketListen(const SOCKADDR_HV *Address, int Backlog, in
     char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
     int n = hvsock_path(&vm, port, path, sizeof(path));
     if (n < 0)
-        return hr_from_errno(n);
-    /* An abstract name: bound only while the socket lives, so no stale files and no probing. */
-    struct sockaddr_un sa;
-    int len = unix_addr(&sa, path, true);
-    if (len < 0)
-        return HRESULT_FROM_WIN32(ERROR_FILENAME_EXCED_RANGE);
+        return hr_owner(n);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return hr_from_errno(-errno);
-    if (bind(fd, (struct sockaddr *)&sa, (socklen_t)len) < 0 || listen(fd, Backlog) < 0) {
-        int e = errno;
+    int r = hvsock_bind_file(fd, path);
+    if (r == 0 && listen(fd, Backlog) < 0) {
+        r = -errno;
+        hvsock_unlink_own(path);
+    }
+    if (r < 0) {
         close(fd);
-        return e == EADDRINUSE ? hr_wsa(WSAEADDRINUSE) : hr_from_errno(-e);
+        return hr_owner(r);
     }
     *ListenFd = fd;
     return S_OK;
+}
+
+/* The file path of a Unix address, NUL-terminated into buf; NULL for an unnamed or abstract one. */
+static const char *addr_path(const struct sockaddr_un *sa, socklen_t len, char *buf, size_t size)
+{
+    size_t n = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
+    if (n < 2 || sa->sun_path[0] != '/' || n >= size)
+        return NULL;
+    memcpy(buf, sa->sun_path, n);
+    buf[n] = '\0';
+    return buf;
 }
 
 HRESULT WINAPI OpenWhpHvSocketCloseListener(int ListenFd)
@@ -167,36 +206,55 @@ HRESULT WINAPI OpenWhpHvSocketCloseListener(int ListenFd)
     if (ListenFd < 0 || getsockname(ListenFd, (struct sockaddr *)&sa, &len) < 0 ||
         sa.sun_family != AF_UNIX)
         return E_HANDLE;
+    /* An accepted connection reports its listener's name: only a listener removes its file. */
+    int listening = 0;
+    socklen_t optlen = sizeof(listening);
+    char path[sizeof(sa.sun_path) + 1];
+    if (getsockopt(ListenFd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) == 0 && listening &&
+        addr_path(&sa, len, path, sizeof(path)))
+        hvsock_unlink_own(path); /* the name goes before the socket: never a stale file */
     close(ListenFd);
     return S_OK;
 }
 
-/* The peer name a device gives its end (OPENWHP_HVSOCKET_PEER_PREFIX "<vmid>:<port>:<port>"). */
-static void peer_from_name(const struct sockaddr_un *sa, socklen_t len, SOCKADDR_HV *peer)
+/* Parses "<vmid>.<guest port>.<host port>" (the name a device binds its end to). */
+static bool parse_peer_name(const char *name, GUID *vm, uint32_t *port)
 {
-    const size_t plen = sizeof(OPENWHP_HVSOCKET_PEER_PREFIX) - 1;
-    size_t n = len > offsetof(struct sockaddr_un, sun_path)
-                   ? len - offsetof(struct sockaddr_un, sun_path) : 0;
-    char name[sizeof(sa->sun_path) + 1];
+    char id[37], *end;
+    if (strlen(name) < 38 || name[36] != '.')
+        return false;
+    memcpy(id, name, 36);
+    id[36] = '\0';
+    if (!OpenWhpGuidParse(id, vm) || name[37] < '0' || name[37] > '9')
+        return false;
+    unsigned long p = strtoul(name + 37, &end, 10);
+    if (*end != '.' || p > UINT32_MAX)
+        return false;
+    *port = (uint32_t)p;
+    return true;
+}
+
+/* The peer a trusted device names (see OpenWhpHvSocketAccept): its socket file must sit in the
+ * listener's directory, where only the owner can create files. Zeros otherwise. */
+static void peer_from_name(int listen_fd, const struct sockaddr_un *sa, socklen_t len, SOCKADDR_HV *peer)
+{
+    char mine[sizeof(sa->sun_path) + 1], theirs[sizeof(sa->sun_path) + 1];
+    struct sockaddr_un me;
+    socklen_t melen = sizeof(me);
     memset(peer, 0, sizeof(*peer));
     peer->Family = AF_HYPERV;
-    if (n < 2 || sa->sun_path[0] != '\0')
+    const char *p = addr_path(sa, len, theirs, sizeof(theirs)), *l = NULL;
+    if (p && getsockname(listen_fd, (struct sockaddr *)&me, &melen) == 0)
+        l = addr_path(&me, melen, mine, sizeof(mine));
+    const char *pslash = p ? strrchr(p, '/') : NULL, *lslash = l ? strrchr(l, '/') : NULL;
+    if (!pslash || !lslash || pslash - p != lslash - l || memcmp(p, l, (size_t)(pslash - p)) != 0)
         return;
-    memcpy(name, sa->sun_path + 1, n - 1);
-    name[n - 1] = '\0';
-    if (strncmp(name, OPENWHP_HVSOCKET_PEER_PREFIX, plen) != 0 || strlen(name) < plen + 38)
-        return;
-    char id[37], *end;
-    memcpy(id, name + plen, 36);
-    id[36] = '\0';
     GUID vm;
-    if (name[plen + 36] != ':' || !OpenWhpGuidParse(id, &vm))
-        return;
-    unsigned long port = strtoul(name + plen + 37, &end, 10);
-    if (*end != ':' || port > UINT32_MAX)
+    uint32_t port;
+    if (!parse_peer_name(pslash + 1, &vm, &port))
         return;
     peer->VmId = vm;
-    OpenWhpVsockPortToServiceId((uint32_t)port, &peer->ServiceId);
+    OpenWhpVsockPortToServiceId(port, &peer->ServiceId);
 }
 
 HRESULT WINAPI OpenWhpHvSocketAccept(int ListenFd, SOCKADDR_HV *Peer, int *Fd)
@@ -207,16 +265,22 @@ HRESULT WINAPI OpenWhpHvSocketAccept(int ListenFd, SOCKADDR_HV *Peer, int *Fd)
     struct sockaddr_un sa;
     socklen_t len = sizeof(sa);
     int fd;
-    do
+    for (;;) {
+        len = sizeof(sa);
         fd = accept4(ListenFd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+        if (fd < 0 && errno == EINTR)
+            continue;
+        if (fd < 0 || hvsock_peer_trusted(fd))
+            break;
+        close(fd); /* another user: refused (it could only reach us through a lax directory) */
+    }
     if (fd < 0) {
         if (errno == EAGAIN)
             return hr_wsa(WSAEWOULDBLOCK);
         return errno == EBADF || errno == ENOTSOCK ? E_HANDLE : hr_wsa(WSAEINVAL);
     }
     if (Peer)
-        peer_from_name(&sa, len, Peer);
+        peer_from_name(ListenFd, &sa, len, Peer);
     *Fd = fd;
     return S_OK;
 }
@@ -286,9 +350,9 @@ HRESULT WINAPI OpenWhpHvSocketConnect(const SOCKADDR_HV *Address, UINT32 Timeout
     char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
     int n = hvsock_path(&Address->VmId, OPENWHP_HVSOCKET_VM_PORT, path, sizeof(path));
     if (n < 0)
-        return hr_from_errno(n);
+        return hr_owner(n);
     struct sockaddr_un sa;
-    int salen = unix_addr(&sa, path, false);
+    int salen = unix_addr(&sa, path);
     if (salen < 0)
         return hr_wsa(WSAEHOSTUNREACH);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -298,6 +362,10 @@ HRESULT WINAPI OpenWhpHvSocketConnect(const SOCKADDR_HV *Address, UINT32 Timeout
         /* ENOENT: no such VM; ECONNREFUSED: a socket file whose device is gone. */
         close(fd);
         return hr_wsa(WSAEHOSTUNREACH);
+    }
+    if (!hvsock_peer_trusted(fd)) {
+        close(fd); /* the device is not ours: it must not see our data */
+        return E_ACCESSDENIED;
     }
     char req[32];
     int len = snprintf(req, sizeof(req), "CONNECT %u\n", (unsigned)port);
