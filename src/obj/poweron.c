@@ -158,16 +158,16 @@ static size_t msr_list(struct kvm_msr_entry *e)
 /* KVM_SET_MSRS stops at the first MSR it refuses (one this vCPU does not have): skip it and go on. */
 static int set_msrs(struct whp_vp *vp)
 {
-    struct {
+    union {
         struct kvm_msrs h;
-        struct kvm_msr_entry e[POWERON_MSRS];
+        uint8_t raw[sizeof(struct kvm_msrs) + POWERON_MSRS * sizeof(struct kvm_msr_entry)];
     } m;
     struct kvm_msr_entry all[POWERON_MSRS];
     size_t n = msr_list(all), done = 0;
     while (done < n) {
         memset(&m, 0, sizeof(m));
         m.h.nmsrs = (uint32_t)(n - done);
-        memcpy(m.e, all + done, (n - done) * sizeof(all[0]));
+        memcpy(m.h.entries, all + done, (n - done) * sizeof(all[0]));
         int r = kvm_ioctl(vp->fd, KVM_SET_MSRS, &m);
         if (r < 0)
             return r;
