@@ -493,7 +493,9 @@ static HRESULT run_vp_range(void) { return run(vm(), 7); }
 static HRESULT run_vp_missing(void) { return run(vm(), 1); }
 static HRESULT run_vp_deleted(void) { return run(vm_vp0_deleted(), 0); }
 static HRESULT run_null_ctx(void) { return WHvRunVirtualProcessor(vm(), 0, NULL, sizeof(WHV_RUN_VP_EXIT_CONTEXT)); }
-static HRESULT run_short_ctx(void) { WHV_RUN_VP_EXIT_CONTEXT c; return WHvRunVirtualProcessor(vm(), 0, &c, sizeof(c) - 1); }
+/* The first SDK's exit context (10.0.17134-10.0.18362) is the smallest accepted (test_exit_sizes). */
+#define EXIT_CONTEXT_SIZE_FIRST_SDK 144u
+static HRESULT run_short_ctx(void) { WHV_RUN_VP_EXIT_CONTEXT c; return WHvRunVirtualProcessor(vm(), 0, &c, EXIT_CONTEXT_SIZE_FIRST_SDK - 1); }
 static HRESULT run_zero_ctx(void) { WHV_RUN_VP_EXIT_CONTEXT c; return WHvRunVirtualProcessor(vm(), 0, &c, 0); }
 
 /* WHvCancelRunVirtualProcessor */
@@ -1630,7 +1632,7 @@ static const struct row rows[] = {
     {"WHvRunVirtualProcessor", "VP not created", run_vp_missing, WHV_E_VP_DOES_NOT_EXIST, K},
     {"WHvRunVirtualProcessor", "VP deleted", run_vp_deleted, WHV_E_VP_DOES_NOT_EXIST, K},
     {"WHvRunVirtualProcessor", "NULL exit context", run_null_ctx, E_INVALIDARG, K},
-    {"WHvRunVirtualProcessor", "exit context one byte short", run_short_ctx, E_INVALIDARG, K},
+    {"WHvRunVirtualProcessor", "exit context one byte short of the first SDK's", run_short_ctx, E_INVALIDARG, K},
     {"WHvRunVirtualProcessor", "exit context size 0", run_zero_ctx, E_INVALIDARG, K},
 
     {"WHvCancelRunVirtualProcessor", "forged handle 0x1234", cancel_forged, E_HANDLE, 0},

@@ -12,6 +12,7 @@
 #include "events/events.h"
 #include "hvsock/hvsock.h"
 #include "obj/hostcpu.h"
+#include "obj/poweron.h"
 #include "prop/prop.h"
 #include "synic/synic.h"
 #include "top/exit_io.h"
@@ -48,7 +49,8 @@ static struct whp_vp *vp_alloc(struct whp_partition *p, uint32_t index)
 
 /* Brings a VP to its power-on state: the first time by creating its vCPU, later (re-creation
  * after WHvDeleteVirtualProcessor, WHvResetPartition) by resetting the kept one (KVM cannot
- * destroy a vCPU). Every subsystem forgets what the VP did. */
+ * destroy a vCPU); then WHP's power-on registers replace KVM's. Every subsystem forgets what
+ * the VP did. */
 static int vp_power_on(struct whp_partition *p, struct whp_vp *vp)
 {
     assert(owl_held(&p->lock));
@@ -63,6 +65,8 @@ static int vp_power_on(struct whp_partition *p, struct whp_vp *vp)
     } else {
         r = vcpu_reset(p, vp);
     }
+    if (r == 0)
+        r = poweron_apply(vp);
     if (r == 0)
         r = prop_apply_vp(p, vp);
     if (r == 0)

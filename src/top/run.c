@@ -14,6 +14,9 @@
 
 #define NS_PER_S 1000000000ll
 #define NS_PER_100NS 100
+/* The exit context of the SDKs 10.0.17134 to 10.0.18362: the union's largest member was
+ * IoPortAccess (96 bytes); later SDKs added Hypercall (176) and AsUINT64[22], 224 bytes in all. */
+#define EXIT_CONTEXT_SIZE_FIRST_SDK 144u
 
 HRESULT WINAPI WHvCancelRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
                                             UINT32 Flags)
@@ -45,16 +48,28 @@ static int64_t now_ns(void)
     return t.tv_sec * NS_PER_S + t.tv_nsec;
 }
 
+/* A buffer of the first SDK's size holds every exit but Hypercall, which only a partition with
+ * synthetic features (a property of later SDKs) can produce: refuse it for such partitions. */
+static bool exit_context_fits(const struct whp_partition *p, UINT32 size)
+{
+    return size >= sizeof(WHV_RUN_VP_EXIT_CONTEXT) ||
+           (size >= EXIT_CONTEXT_SIZE_FIRST_SDK && !synic_enabled(p));
+}
+
 HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
                                       VOID *ExitContext, UINT32 ExitContextSizeInBytes)
 {
-    if (!ExitContext || ExitContextSizeInBytes < sizeof(WHV_RUN_VP_EXIT_CONTEXT))
+    if (!ExitContext || ExitContextSizeInBytes < EXIT_CONTEXT_SIZE_FIRST_SDK)
         return E_INVALIDARG;
     struct whp_partition *p;
     struct whp_vp *vp;
     HRESULT hr = vp_acquire(Partition, VpIndex, &p, &vp);
     if (FAILED(hr))
         return hr;
+    if (!exit_context_fits(p, ExitContextSizeInBytes)) {
+        vp_release(p, vp);
+        return E_INVALIDARG;
+    }
     /* The exit is built in an aligned context of ours and copied out at the end: callers may
      * pass less alignment than the type declares (Microsoft's Rust crates give 8, not 16), and
      * the compiler may use aligned vector moves on anything typed WHV_RUN_VP_EXIT_CONTEXT. */
@@ -109,7 +124,8 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
 
     set_in_run(vp, false);
     vp_release(p, vp);
-    memcpy(ExitContext, ctx, sizeof(*ctx));
+    /* An older SDK's smaller context gets the bytes its layout has; a larger buffer only ours. */
+    memcpy(ExitContext, ctx, ExitContextSizeInBytes < sizeof(*ctx) ? ExitContextSizeInBytes : sizeof(*ctx));
     return hr;
 }
 
