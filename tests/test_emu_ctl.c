@@ -7,17 +7,17 @@
 
 #include "guest.h"
 
-#define CODE_GPA 0x10000u
-#define GDT_GPA 0x20000u
-#define TSS_GPA 0x21000u
-#define IDT_GPA 0x22000u
-#define RES_GPA 0x23000u
-#define STACK0_TOP 0x30000u /* the CPL-0 stack the code starts on */
-#define TSS_STACK_TOP 0x40000u
-#define USER_STACK_TOP 0x50000u
-#define IST_STACK_TOP 0x60000u
-#define PML4_GPA 0x70000u
-#define REAL_STACK_TOP 0x8000u
+#define CODE_GPA 0x10000
+#define GDT_GPA 0x20000
+#define TSS_GPA 0x21000
+#define IDT_GPA 0x22000
+#define RES_GPA 0x23000
+#define STACK0_TOP 0x30000 /* the CPL-0 stack the code starts on */
+#define TSS_STACK_TOP 0x40000
+#define USER_STACK_TOP 0x50000
+#define IST_STACK_TOP 0x60000
+#define PML4_GPA 0x70000
+#define REAL_STACK_TOP 0x8000
 
 #define PORT_STEP 0x80 /* an OUT between steps: the host only skips it */
 #define PORT_DONE 0xE1
