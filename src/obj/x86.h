@@ -105,7 +105,5 @@ struct msi_msg {
 
 /* ---- instructions ---- */
 #define X86_MAX_INSN_LEN 15
-#define X86_OP_INT3 0xcc
-#define X86_OP_IRET 0xcf
 
 #endif

@@ -1,6 +1,6 @@
 /* Host quirks (quirk/): what this kind of host needs the library to do for the guest. On nested
  * KVM whose instruction emulator runs guest code after some exits (kvm_pvm), the emulator
- * cannot execute INT3 or a protected-mode IRET; KVM reports that as an emulation failure
+ * cannot execute INT n, INT3, INTO or a protected-mode IRET; KVM reports that as an emulation failure
  * (KVM_EXIT_INTERNAL_ERROR, suberror KVM_INTERNAL_ERROR_EMULATION), and only then does this
  * module step in. OPENWHP_HOST_QUIRKS=0 in the environment turns it off (the failure then
  * reaches the VMM as an UnsupportedFeature exit, as it would without the module). */
