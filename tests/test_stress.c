@@ -28,7 +28,10 @@
 #define DB_GPA 0xD0000000ull /* no RAM: a doorbell here is never written by the guest */
 #define EXTRA_GPA 0x100000000ull /* mapped and unmapped by map_main; doorbells land here too */
 #define EXTRA_SIZE (16 * GUEST_PAGE_SIZE)
-#define HANDSHAKE_MS 3000
+/* How long one delivery may take before it counts as lost: generous, because on a loaded 2-core
+ * nested host (CI beside other builds) a busy guest VP can go seconds without the CPU; a lost
+ * delivery never arrives, so it still fails. 3 s failed about 1 run in 8 under load. */
+#define HANDSHAKE_MS 10000
 
 /* ---- Guest ---- */
 
