@@ -288,6 +288,97 @@ static void level_eoi(WHV_X64_LOCAL_APIC_EMULATION_MODE mode, uint32_t flags)
 static void test_level_interrupt_gives_one_apiceoi_exit_xapic(void) { level_eoi(XAPIC, 0); }
 static void test_level_interrupt_gives_one_apiceoi_exit_x2apic(void) { level_eoi(X2APIC, IRQ_X2APIC); }
 
+/* ApicEoi exits in program order. The handler of ORDER_VECTOR writes ORDER_PORT and EOIs, in the
+ * order the guest's `order_eoi_first` says; the host logs the exits up to the next SYNC: 'P' for
+ * the port write, 'E' for an ApicEoi of ORDER_VECTOR. A level interrupt gives "PE" or "EP"; an
+ * edge interrupt on the same vector (its EOI is no ApicEoi) gives "P". */
+#define ORDER_VECTOR 0x68
+#define ORDER_PORT 0x5E0
+#define ORDER_LOG_MAX 8
+
+static volatile uint32_t order_eoi_first;
+
+GUEST_CODE static void order_handler(struct guest_ex_frame *f)
+{
+    if (order_eoi_first) {
+        apic_eoi();
+        guest_outb(ORDER_PORT, 1);
+    } else {
+        guest_outb(ORDER_PORT, 1);
+        apic_eoi();
+    }
+    irq_count[0][f->vector & 0xFF]++;
+}
+
+/* Each step: GUEST_SYNC(step), the host requests ORDER_VECTOR, the guest waits for it. */
+GUEST_CODE static void guest_eoi_order(uint64_t x2, uint64_t steps)
+{
+    guest_cli();
+    apic_enable(x2 != 0);
+    guest_install_handler(ORDER_VECTOR, order_handler);
+    for (uint32_t step = 0; step < steps; step++) {
+        order_eoi_first = step & 1;
+        irq_count[0][ORDER_VECTOR] = 0;
+        GUEST_SYNC(step);
+        guest_wait_vector(0, ORDER_VECTOR);
+    }
+    GUEST_SYNC(steps);
+}
+
+struct order_log {
+    char text[ORDER_LOG_MAX + 1];
+    unsigned n;
+};
+
+static bool record_order(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXIT_CONTEXT *exit, void *opaque)
+{
+    struct order_log *log = opaque;
+    char c;
+    if (exit->ExitReason == WHvRunVpExitReasonX64IoPortAccess && exit->IoPortAccess.PortNumber == ORDER_PORT) {
+        c = 'P';
+        guest_skip_instruction(vm, vp, exit);
+    } else if (exit->ExitReason == WHvRunVpExitReasonX64ApicEoi &&
+               exit->ApicEoi.InterruptVector == ORDER_VECTOR) {
+        c = 'E';
+    } else {
+        TEST_FAIL("vp %u: unexpected exit %s (0x%x) at rip 0x%llx", vp, guest_exit_reason_name(exit->ExitReason),
+                  (unsigned)exit->ExitReason, (unsigned long long)exit->VpContext.Rip);
+    }
+    if (log->n < ORDER_LOG_MAX)
+        log->text[log->n++] = c;
+    return true;
+}
+
+static void eoi_order(WHV_X64_LOCAL_APIC_EMULATION_MODE mode, uint64_t x2)
+{
+    /* Step i: trigger and the exits expected; even steps write the port first, odd ones EOI first. */
+    static const struct {
+        WHV_INTERRUPT_TRIGGER_MODE trigger;
+        const char *want;
+    } steps[] = {
+        {LEVEL, "PE"}, {EDGE, "P"}, {LEVEL, "EP"}, {EDGE, "P"}, {LEVEL, "PE"}, {LEVEL, "EP"},
+    };
+    const uint32_t n = sizeof(steps) / sizeof(steps[0]);
+    struct guest_vm *vm = irq_vm_create(mode, 1);
+    static struct order_log log;
+
+    guest_vm_add_vp(vm, 0, guest_eoi_order, x2, n);
+    irq_expect_sync(vm, 0, 0, NULL, NULL);
+    for (uint32_t i = 0; i < n; i++) {
+        memset(&log, 0, sizeof(log));
+        REQUEST_OK(vm, WHvX64InterruptTypeFixed, PHYSICAL, steps[i].trigger, 0, ORDER_VECTOR);
+        irq_expect_sync(vm, 0, i + 1, record_order, &log);
+        TEST_ASSERT(strcmp(log.text, steps[i].want) == 0,
+                    "(step %u, %s interrupt, handler %s: exits \"%s\", expected \"%s\" (P port write, E ApicEoi))", i,
+                    steps[i].trigger == LEVEL ? "level" : "edge", i & 1 ? "EOI then port write" : "port write then EOI",
+                    log.text, steps[i].want);
+    }
+    guest_vm_destroy(vm);
+}
+
+static void test_apiceoi_exits_in_program_order_xapic(void) { eoi_order(XAPIC, 0); }
+static void test_apiceoi_exits_in_program_order_x2apic(void) { eoi_order(X2APIC, 1); }
+
 /* ---- TPR ---- */
 
 GUEST_CODE static void guest_tpr(void)
@@ -624,6 +715,8 @@ int main(int argc, char **argv)
         GUEST_TEST(test_software_disabled_apic_drops_fixed),
         GUEST_TEST(test_level_interrupt_gives_one_apiceoi_exit_xapic),
         GUEST_TEST(test_level_interrupt_gives_one_apiceoi_exit_x2apic),
+        GUEST_TEST(test_apiceoi_exits_in_program_order_xapic),
+        GUEST_TEST(test_apiceoi_exits_in_program_order_x2apic),
         GUEST_TEST(test_tpr_holds_back_lower_classes),
         GUEST_TEST(test_init_sipi_from_host_starts_ap),
         GUEST_TEST(test_init_sipi_from_guest_bsp_xapic),
