@@ -291,28 +291,38 @@ static void test_level_interrupt_gives_one_apiceoi_exit_x2apic(void) { level_eoi
 /* x2APIC switched on through WHvX64RegisterApicBase before the VPs ever ran: KVM applies the
  * register (and derives the x2APIC LDR from the ID) only at the next run, yet the target set and
  * a logical interrupt requested now must already see x2APIC IDs 0 and 1 in cluster 0. */
-static void test_logical_x2apic_set_by_apicbase_before_first_run(void)
+/* x2APIC switched on through WHvX64RegisterApicBase while the VPs are stopped (xAPIC guests at
+ * READY): KVM applies the register (and derives the x2APIC LDR from the ID) only at the next run,
+ * yet the target set and a logical interrupt requested now must already see x2APIC IDs 0 and 1
+ * in cluster 0. */
+static void test_logical_x2apic_set_by_apicbase_before_run(void)
 {
     struct guest_vm *vm = irq_vm_create(X2APIC, 2);
     UINT32 targets[2] = {0xFF, 0xFF}, n = 0;
+    const uint32_t x2 = 1;
+    static struct eoi_log log;
 
-    irq_add_vps(vm, 2, IRQ_X2APIC);
+    irq_add_vps(vm, 2, 0);
+    irq_start(vm, 2, NULL, NULL);
     for (uint32_t vp = 0; vp < 2; vp++)
-        guest_set_reg(vm, vp, WHvX64RegisterApicBase,
-                      guest_get_reg(vm, vp, WHvX64RegisterApicBase) | APIC_BASE_ENABLE | APIC_BASE_EXTD);
+        guest_set_reg(vm, vp, WHvX64RegisterApicBase, guest_get_reg(vm, vp, WHvX64RegisterApicBase) | APIC_BASE_EXTD);
+    guest_vm_write(vm, (uint64_t)(uintptr_t)&guest_apic_x2, &x2, sizeof(x2)); /* the guests' APIC accessors */
     TEST_HR(WHvGetInterruptTargetVpSet(vm->partition, 0x3, LOGICAL, targets, 2, &n));
     TEST_ASSERT(n == 2 && targets[0] == 0 && targets[1] == 1,
-                "(x2APIC logical destination 0x3 before the first run: %u VPs (%u, %u), expected VPs 0 and 1)", n,
+                "(x2APIC logical destination 0x3 before the run: %u VPs (%u, %u), expected VPs 0 and 1)", n,
                 targets[0], targets[1]);
     TEST_HR(WHvGetInterruptTargetVpSet(vm->partition, 0x2, LOGICAL, targets, 2, &n));
     TEST_ASSERT(n == 1 && targets[0] == 1, "(x2APIC logical destination 0x2: %u VPs, first %u)", n, targets[0]);
+    irq_round_begin(vm);
+    memset(&log, 0, sizeof(log));
     REQUEST_OK(vm, WHvX64InterruptTypeFixed, LOGICAL, EDGE, 0x3, 0x75);
     REQUEST_OK(vm, WHvX64InterruptTypeFixed, LOGICAL, LEVEL, 0x2, 0x76);
-    irq_start(vm, 2, NULL, NULL); /* interrupts stay pending: the guests set up with IF = 0 */
-    irq_round_begin(vm);
-    irq_round_end(vm, 2, record_eoi, &(struct eoi_log){0});
+    irq_round_end(vm, 2, record_eoi, &log);
     EXPECT_VECTOR_ON(2, 0x75, 0x3, 1);
     EXPECT_VECTOR_ON(2, 0x76, 0x2, 1);
+    TEST_ASSERT(log.count[0] == 0 && log.count[1] == 1 && log.vector[1][0] == 0x76,
+                "(ApicEoi exits: vp 0 %u, vp 1 %u (first 0x%x); expected one for 0x76 on vp 1)", log.count[0],
+                log.count[1], log.vector[1][0]);
     guest_vm_destroy(vm);
 }
 
@@ -737,7 +747,7 @@ int main(int argc, char **argv)
         GUEST_TEST(test_logical_flat_xapic),
         GUEST_TEST(test_logical_cluster_xapic),
         GUEST_TEST(test_logical_x2apic),
-        GUEST_TEST(test_logical_x2apic_set_by_apicbase_before_first_run),
+        GUEST_TEST(test_logical_x2apic_set_by_apicbase_before_run),
         GUEST_TEST(test_broadcast_xapic_0xff),
         GUEST_TEST(test_broadcast_x2apic_0xffffffff),
         GUEST_TEST(test_lowest_priority_reaches_one_vp),
