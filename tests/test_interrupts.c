@@ -327,18 +327,24 @@ static void test_logical_x2apic_set_by_apicbase_before_run(void)
 }
 
 /* ApicEoi exits in program order. The handler of ORDER_VECTOR writes ORDER_PORT and EOIs, in the
- * order the guest's `order_eoi_first` says; the host logs the exits up to the next SYNC: 'P' for
+ * order the host puts in `order_eoi_first`; the host logs the exits up to the next SYNC: 'P' for
  * the port write, 'E' for an ApicEoi of ORDER_VECTOR. A level interrupt gives "PE" or "EP"; an
- * edge interrupt on the same vector (its EOI is no ApicEoi) gives "P". */
+ * edge interrupt on the same vector (its EOI is no ApicEoi) gives "P". The handler also notes
+ * whether its vector was in service (ISR) when it started: a host whose LAPIC EOIs at delivery
+ * (kvm_pvm here) reports the EOI before the handler runs, and nothing in KVM's LAPIC shows the
+ * guest's own EOI, so "port write, then EOI" cannot be ordered there and is only printed. */
 #define ORDER_VECTOR 0x68
 #define ORDER_PORT 0x5E0
 #define ORDER_LOG_MAX 8
 
-static volatile uint32_t order_eoi_first;
+static uint32_t order_eoi_first;     /* written by the host before each step */
+static uint32_t order_not_in_service; /* written by the handler */
 
 GUEST_CODE static void order_handler(struct guest_ex_frame *f)
 {
-    if (order_eoi_first) {
+    if (!(apic_read(APIC_VEC_OFFSET(APIC_REG_ISR, ORDER_VECTOR)) & APIC_VEC_BIT(ORDER_VECTOR)))
+        *(volatile uint32_t *)&order_not_in_service = 1;
+    if (*(volatile uint32_t *)&order_eoi_first) {
         apic_eoi();
         guest_outb(ORDER_PORT, 1);
     } else {
@@ -355,7 +361,6 @@ GUEST_CODE static void guest_eoi_order(uint64_t x2, uint64_t steps)
     apic_enable(x2 != 0);
     guest_install_handler(ORDER_VECTOR, order_handler);
     for (uint32_t step = 0; step < steps; step++) {
-        order_eoi_first = step & 1;
         irq_count[0][ORDER_VECTOR] = 0;
         GUEST_SYNC(step);
         guest_wait_vector(0, ORDER_VECTOR);
@@ -389,12 +394,13 @@ static bool record_order(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXIT_CONTE
 
 static void eoi_order(WHV_X64_LOCAL_APIC_EMULATION_MODE mode, uint64_t x2)
 {
-    /* Step i: trigger and the exits expected; even steps write the port first, odd ones EOI first. */
     static const struct {
         WHV_INTERRUPT_TRIGGER_MODE trigger;
+        uint32_t eoi_first;
         const char *want;
     } steps[] = {
-        {LEVEL, "PE"}, {EDGE, "P"}, {LEVEL, "EP"}, {EDGE, "P"}, {LEVEL, "PE"}, {LEVEL, "EP"},
+        {LEVEL, 1, "EP"}, {EDGE, 1, "P"}, {LEVEL, 1, "EP"}, {LEVEL, 0, "PE"},
+        {EDGE, 0, "P"},   {LEVEL, 0, "PE"}, {EDGE, 1, "P"}, {LEVEL, 1, "EP"},
     };
     const uint32_t n = sizeof(steps) / sizeof(steps[0]);
     struct guest_vm *vm = irq_vm_create(mode, 1);
@@ -403,13 +409,25 @@ static void eoi_order(WHV_X64_LOCAL_APIC_EMULATION_MODE mode, uint64_t x2)
     guest_vm_add_vp(vm, 0, guest_eoi_order, x2, n);
     irq_expect_sync(vm, 0, 0, NULL, NULL);
     for (uint32_t i = 0; i < n; i++) {
+        bool early_host;
         memset(&log, 0, sizeof(log));
+        order_eoi_first = steps[i].eoi_first;
+        order_not_in_service = 0;
+        sync_global_to_guest(vm, order_eoi_first);
+        sync_global_to_guest(vm, order_not_in_service);
         REQUEST_OK(vm, WHvX64InterruptTypeFixed, PHYSICAL, steps[i].trigger, 0, ORDER_VECTOR);
         irq_expect_sync(vm, 0, i + 1, record_order, &log);
+        sync_global_from_guest(vm, order_not_in_service);
+        early_host = order_not_in_service && steps[i].trigger == LEVEL && !steps[i].eoi_first;
+        if (early_host && strcmp(log.text, steps[i].want) != 0) {
+            printf("  step %u: exits \"%s\": this host's LAPIC EOIs at delivery (vector not in service in its "
+                   "handler), the guest's later EOI is invisible\n", i, log.text);
+            continue;
+        }
         TEST_ASSERT(strcmp(log.text, steps[i].want) == 0,
                     "(step %u, %s interrupt, handler %s: exits \"%s\", expected \"%s\" (P port write, E ApicEoi))", i,
-                    steps[i].trigger == LEVEL ? "level" : "edge", i & 1 ? "EOI then port write" : "port write then EOI",
-                    log.text, steps[i].want);
+                    steps[i].trigger == LEVEL ? "level" : "edge",
+                    steps[i].eoi_first ? "EOI then port write" : "port write then EOI", log.text, steps[i].want);
     }
     guest_vm_destroy(vm);
 }

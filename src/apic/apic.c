@@ -296,6 +296,34 @@ static bool apic_bit(const struct kvm_lapic_state *l, unsigned base, unsigned v)
     return (lapic_reg(l, base + (v / 32) * APIC_REG_STRIDE) >> (v % 32)) & 1;
 }
 
+/* True (and forgets it) when the VP took a level-triggered interrupt of this vector. */
+static bool apic_take_level_eoi(struct whp_vp *vp, uint8_t vector)
+{
+    uint32_t bit = 1u << (vector % 32);
+    return atomic_fetch_and(&vp->apic->level_eoi[vector / 32], ~bit) & bit;
+}
+
+/* Has the guest EOIed the level delivery of v? Not while v is in service, nor while a level
+ * delivery of v still waits in IRR (TMR set); an edge delivery of v accepted after the level
+ * one's EOI clears TMR and does not count. */
+static bool level_eoi_done(const struct kvm_lapic_state *l, unsigned v)
+{
+    if (apic_bit(l, APIC_OFFSET_ISR, v))
+        return false;
+    return !(apic_bit(l, APIC_OFFSET_IRR, v) && apic_bit(l, APIC_OFFSET_TMR, v));
+}
+
+bool apic_eoi_exit(struct whp_vp *vp, uint8_t vector)
+{
+    struct kvm_lapic_state l;
+    if (!eoi_owed(vp, vector))
+        return false;
+    /* Reported early (still in service): apic_order_eoi reports it after the guest's EOI. */
+    if (kvm_ioctl(vp->fd, KVM_GET_LAPIC, &l) == 0 && !level_eoi_done(&l, vector))
+        return false;
+    return apic_take_level_eoi(vp, vector);
+}
+
 void apic_order_eoi(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
 {
     if (ctx->ExitReason == WHvRunVpExitReasonX64ApicEoi ||
@@ -309,8 +337,7 @@ void apic_order_eoi(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     if (!owed || kvm_ioctl(vp->fd, KVM_GET_LAPIC, &l) < 0)
         return;
     for (unsigned v = APIC_FIRST_USABLE_VECTOR; v < APIC_VECTORS; v++) {
-        if (!eoi_owed(vp, (uint8_t)v) || apic_bit(&l, APIC_OFFSET_ISR, v) ||
-            apic_bit(&l, APIC_OFFSET_IRR, v) || !apic_take_level_eoi(vp, (uint8_t)v))
+        if (!eoi_owed(vp, (uint8_t)v) || !level_eoi_done(&l, v) || !apic_take_level_eoi(vp, (uint8_t)v))
             continue;
         /* memcpy: the caller's buffer may be less aligned than the type says (Rust crates). */
         memcpy(&a->queued_exit, ctx, sizeof(a->queued_exit));
@@ -331,12 +358,6 @@ bool apic_take_queued(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     memcpy(ctx, &a->queued_exit, sizeof(a->queued_exit));
     a->queued = false;
     return true;
-}
-
-bool apic_take_level_eoi(struct whp_vp *vp, uint8_t vector)
-{
-    uint32_t bit = 1u << (vector % 32);
-    return atomic_fetch_and(&vp->apic->level_eoi[vector / 32], ~bit) & bit;
 }
 
 /* ---- WHvGetInterruptTargetVpSet ---- */
