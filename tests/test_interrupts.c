@@ -288,6 +288,153 @@ static void level_eoi(WHV_X64_LOCAL_APIC_EMULATION_MODE mode, uint32_t flags)
 static void test_level_interrupt_gives_one_apiceoi_exit_xapic(void) { level_eoi(XAPIC, 0); }
 static void test_level_interrupt_gives_one_apiceoi_exit_x2apic(void) { level_eoi(X2APIC, IRQ_X2APIC); }
 
+/* x2APIC switched on through WHvX64RegisterApicBase before the VPs ever ran: KVM applies the
+ * register (and derives the x2APIC LDR from the ID) only at the next run, yet the target set and
+ * a logical interrupt requested now must already see x2APIC IDs 0 and 1 in cluster 0. */
+/* x2APIC switched on through WHvX64RegisterApicBase while the VPs are stopped (xAPIC guests at
+ * READY): KVM applies the register (and derives the x2APIC LDR from the ID) only at the next run,
+ * yet the target set and a logical interrupt requested now must already see x2APIC IDs 0 and 1
+ * in cluster 0. */
+static void test_logical_x2apic_set_by_apicbase_before_run(void)
+{
+    struct guest_vm *vm = irq_vm_create(X2APIC, 2);
+    UINT32 targets[2] = {0xFF, 0xFF}, n = 0;
+    const uint32_t x2 = 1;
+    static struct eoi_log log;
+
+    irq_add_vps(vm, 2, 0);
+    irq_start(vm, 2, NULL, NULL);
+    for (uint32_t vp = 0; vp < 2; vp++)
+        guest_set_reg(vm, vp, WHvX64RegisterApicBase, guest_get_reg(vm, vp, WHvX64RegisterApicBase) | APIC_BASE_EXTD);
+    guest_vm_write(vm, (uint64_t)(uintptr_t)&guest_apic_x2, &x2, sizeof(x2)); /* the guests' APIC accessors */
+    TEST_HR(WHvGetInterruptTargetVpSet(vm->partition, 0x3, LOGICAL, targets, 2, &n));
+    TEST_ASSERT(n == 2 && targets[0] == 0 && targets[1] == 1,
+                "(x2APIC logical destination 0x3 before the run: %u VPs (%u, %u), expected VPs 0 and 1)", n,
+                targets[0], targets[1]);
+    TEST_HR(WHvGetInterruptTargetVpSet(vm->partition, 0x2, LOGICAL, targets, 2, &n));
+    TEST_ASSERT(n == 1 && targets[0] == 1, "(x2APIC logical destination 0x2: %u VPs, first %u)", n, targets[0]);
+    irq_round_begin(vm);
+    memset(&log, 0, sizeof(log));
+    REQUEST_OK(vm, WHvX64InterruptTypeFixed, LOGICAL, EDGE, 0x3, 0x75);
+    REQUEST_OK(vm, WHvX64InterruptTypeFixed, LOGICAL, LEVEL, 0x2, 0x76);
+    irq_round_end(vm, 2, record_eoi, &log);
+    EXPECT_VECTOR_ON(2, 0x75, 0x3, 1);
+    EXPECT_VECTOR_ON(2, 0x76, 0x2, 1);
+    TEST_ASSERT(log.count[0] == 0 && log.count[1] == 1 && log.vector[1][0] == 0x76,
+                "(ApicEoi exits: vp 0 %u, vp 1 %u (first 0x%x); expected one for 0x76 on vp 1)", log.count[0],
+                log.count[1], log.vector[1][0]);
+    guest_vm_destroy(vm);
+}
+
+/* ApicEoi exits in program order. The handler of ORDER_VECTOR writes ORDER_PORT and EOIs, in the
+ * order the host puts in `order_eoi_first`; the host logs the exits up to the next SYNC: 'P' for
+ * the port write, 'E' for an ApicEoi of ORDER_VECTOR. A level interrupt gives "PE" or "EP"; an
+ * edge interrupt on the same vector (its EOI is no ApicEoi) gives "P". The handler also notes
+ * whether its vector was in service (ISR) when it started: a host whose LAPIC EOIs at delivery
+ * (kvm_pvm here) reports the EOI before the handler runs, and nothing in KVM's LAPIC shows the
+ * guest's own EOI, so "port write, then EOI" cannot be ordered there and is only printed. */
+#define ORDER_VECTOR 0x68
+#define ORDER_PORT 0x5E0
+#define ORDER_LOG_MAX 8
+
+static uint32_t order_eoi_first;     /* written by the host before each step */
+static uint32_t order_not_in_service; /* written by the handler */
+
+GUEST_CODE static void order_handler(struct guest_ex_frame *f)
+{
+    if (!(apic_read(APIC_VEC_OFFSET(APIC_REG_ISR, ORDER_VECTOR)) & APIC_VEC_BIT(ORDER_VECTOR)))
+        *(volatile uint32_t *)&order_not_in_service = 1;
+    if (*(volatile uint32_t *)&order_eoi_first) {
+        apic_eoi();
+        guest_outb(ORDER_PORT, 1);
+    } else {
+        guest_outb(ORDER_PORT, 1);
+        apic_eoi();
+    }
+    irq_count[0][f->vector & 0xFF]++;
+}
+
+/* Each step: GUEST_SYNC(step), the host requests ORDER_VECTOR, the guest waits for it. */
+GUEST_CODE static void guest_eoi_order(uint64_t x2, uint64_t steps)
+{
+    guest_cli();
+    apic_enable(x2 != 0);
+    guest_install_handler(ORDER_VECTOR, order_handler);
+    for (uint32_t step = 0; step < steps; step++) {
+        irq_count[0][ORDER_VECTOR] = 0;
+        GUEST_SYNC(step);
+        guest_wait_vector(0, ORDER_VECTOR);
+    }
+    GUEST_SYNC(steps);
+}
+
+struct order_log {
+    char text[ORDER_LOG_MAX + 1];
+    unsigned n;
+};
+
+static bool record_order(struct guest_vm *vm, uint32_t vp, WHV_RUN_VP_EXIT_CONTEXT *exit, void *opaque)
+{
+    struct order_log *log = opaque;
+    char c;
+    if (exit->ExitReason == WHvRunVpExitReasonX64IoPortAccess && exit->IoPortAccess.PortNumber == ORDER_PORT) {
+        c = 'P';
+        guest_skip_instruction(vm, vp, exit);
+    } else if (exit->ExitReason == WHvRunVpExitReasonX64ApicEoi &&
+               exit->ApicEoi.InterruptVector == ORDER_VECTOR) {
+        c = 'E';
+    } else {
+        TEST_FAIL("vp %u: unexpected exit %s (0x%x) at rip 0x%llx", vp, guest_exit_reason_name(exit->ExitReason),
+                  (unsigned)exit->ExitReason, (unsigned long long)exit->VpContext.Rip);
+    }
+    if (log->n < ORDER_LOG_MAX)
+        log->text[log->n++] = c;
+    return true;
+}
+
+static void eoi_order(WHV_X64_LOCAL_APIC_EMULATION_MODE mode, uint64_t x2)
+{
+    static const struct {
+        WHV_INTERRUPT_TRIGGER_MODE trigger;
+        uint32_t eoi_first;
+        const char *want;
+    } steps[] = {
+        {LEVEL, 1, "EP"}, {EDGE, 1, "P"}, {LEVEL, 1, "EP"}, {LEVEL, 0, "PE"},
+        {EDGE, 0, "P"},   {LEVEL, 0, "PE"}, {EDGE, 1, "P"}, {LEVEL, 1, "EP"},
+    };
+    const uint32_t n = sizeof(steps) / sizeof(steps[0]);
+    struct guest_vm *vm = irq_vm_create(mode, 1);
+    static struct order_log log;
+
+    guest_vm_add_vp(vm, 0, guest_eoi_order, x2, n);
+    irq_expect_sync(vm, 0, 0, NULL, NULL);
+    for (uint32_t i = 0; i < n; i++) {
+        bool early_host;
+        memset(&log, 0, sizeof(log));
+        order_eoi_first = steps[i].eoi_first;
+        order_not_in_service = 0;
+        sync_global_to_guest(vm, order_eoi_first);
+        sync_global_to_guest(vm, order_not_in_service);
+        REQUEST_OK(vm, WHvX64InterruptTypeFixed, PHYSICAL, steps[i].trigger, 0, ORDER_VECTOR);
+        irq_expect_sync(vm, 0, i + 1, record_order, &log);
+        sync_global_from_guest(vm, order_not_in_service);
+        early_host = order_not_in_service && steps[i].trigger == LEVEL && !steps[i].eoi_first;
+        if (early_host && strcmp(log.text, steps[i].want) != 0) {
+            printf("  step %u: exits \"%s\": this host's LAPIC EOIs at delivery (vector not in service in its "
+                   "handler), the guest's later EOI is invisible\n", i, log.text);
+            continue;
+        }
+        TEST_ASSERT(strcmp(log.text, steps[i].want) == 0,
+                    "(step %u, %s interrupt, handler %s: exits \"%s\", expected \"%s\" (P port write, E ApicEoi))", i,
+                    steps[i].trigger == LEVEL ? "level" : "edge",
+                    steps[i].eoi_first ? "EOI then port write" : "port write then EOI", log.text, steps[i].want);
+    }
+    guest_vm_destroy(vm);
+}
+
+static void test_apiceoi_exits_in_program_order_xapic(void) { eoi_order(XAPIC, 0); }
+static void test_apiceoi_exits_in_program_order_x2apic(void) { eoi_order(X2APIC, 1); }
+
 /* ---- TPR ---- */
 
 GUEST_CODE static void guest_tpr(void)
@@ -618,12 +765,15 @@ int main(int argc, char **argv)
         GUEST_TEST(test_logical_flat_xapic),
         GUEST_TEST(test_logical_cluster_xapic),
         GUEST_TEST(test_logical_x2apic),
+        GUEST_TEST(test_logical_x2apic_set_by_apicbase_before_run),
         GUEST_TEST(test_broadcast_xapic_0xff),
         GUEST_TEST(test_broadcast_x2apic_0xffffffff),
         GUEST_TEST(test_lowest_priority_reaches_one_vp),
         GUEST_TEST(test_software_disabled_apic_drops_fixed),
         GUEST_TEST(test_level_interrupt_gives_one_apiceoi_exit_xapic),
         GUEST_TEST(test_level_interrupt_gives_one_apiceoi_exit_x2apic),
+        GUEST_TEST(test_apiceoi_exits_in_program_order_xapic),
+        GUEST_TEST(test_apiceoi_exits_in_program_order_x2apic),
         GUEST_TEST(test_tpr_holds_back_lower_classes),
         GUEST_TEST(test_init_sipi_from_host_starts_ap),
         GUEST_TEST(test_init_sipi_from_guest_bsp_xapic),

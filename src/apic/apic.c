@@ -56,7 +56,10 @@ static bool has_lapic(const struct whp_partition *p)
 
 /* ---- reading a running VP's LAPIC ---- */
 
-static int read_id_state(struct whp_vp *vp, struct apic_id_state *s)
+/* The VP's destination state as the next guest instruction will see it: an ApicBase the VMM set
+ * is applied by KVM (with the x2APIC ID and LDR) only at the VP's next run. *stale says KVM's
+ * own view (its APIC map, which routes MSIs) still differs. */
+static int read_id_state(struct whp_vp *vp, struct apic_id_state *s, bool *stale)
 {
     struct kvm_lapic_state lapic;
     int r = vcpu_ioctl_held(vp, KVM_GET_LAPIC, &lapic);
@@ -68,6 +71,10 @@ static int read_id_state(struct whp_vp *vp, struct apic_id_state *s)
     if (r < 0)
         return r;
     apic_id_state_from_page((const uint8_t *)lapic.regs, sregs.apic_base, s);
+    uint64_t base = vp_apic_base(vp, sregs.apic_base);
+    *stale = base != sregs.apic_base;
+    if (*stale)
+        apic_id_state_rebase(s, vp->index, base);
     return 0;
 }
 
@@ -134,6 +141,46 @@ int apic_signal_fixed(struct whp_partition *p, uint32_t apic_id, uint8_t vector)
     return signal_msi(p, APIC_DM_FIXED, false, false, apic_id, vector);
 }
 
+/* Does some VP run with an APIC base KVM has not applied yet? (Cheap: no ioctl.) */
+static bool some_vp_rebased(struct whp_partition *p)
+{
+    for (uint32_t i = 0; i < p->cfg.processor_count; i++) {
+        struct whp_vp *vp = vp_by_apic_id(p, i);
+        if (vp && (__atomic_load_n(&vp->run->kvm_dirty_regs, __ATOMIC_ACQUIRE) & KVM_SYNC_X86_SREGS))
+            return true;
+    }
+    return false;
+}
+
+/* A logical destination while some VP's APIC base is pending: KVM's APIC map would match the old
+ * mode, so the targets are resolved here and each gets a physical MSI (lowest priority: the
+ * first). */
+static int signal_resolved(struct whp_partition *p, unsigned mode, bool level, uint32_t dest,
+                           uint8_t vector)
+{
+    int r = 0;
+    for (uint32_t i = 0; r == 0 && i < p->cfg.processor_count; i++) {
+        struct whp_vp *vp = vp_by_apic_id(p, i);
+        struct apic_id_state s;
+        bool stale;
+        if (!vp || (r = read_id_state(vp, &s, &stale)) < 0 || !apic_dest_matches(&s, dest, true))
+            continue;
+        r = signal_msi(p, mode == APIC_DM_LOWPRI ? APIC_DM_FIXED : mode, false, level, vp->index, vector);
+        if (mode == APIC_DM_LOWPRI)
+            break;
+    }
+    return r;
+}
+
+/* Every MSI of a request goes through here. */
+static int deliver(struct whp_partition *p, unsigned mode, bool logical, bool level, uint32_t dest,
+                   uint8_t vector)
+{
+    if (logical && some_vp_rebased(p))
+        return signal_resolved(p, mode, level, dest, vector);
+    return signal_msi(p, mode, logical, level, dest, vector);
+}
+
 /* A level-triggered fixed interrupt: resolve its targets, arm their EOI reporting, send it. */
 static int request_level(struct whp_partition *p, bool logical, uint32_t dest, uint8_t vector,
                          unsigned mode)
@@ -143,14 +190,15 @@ static int request_level(struct whp_partition *p, bool logical, uint32_t dest, u
     for (uint32_t i = 0; r == 0 && i < p->cfg.processor_count; i++) {
         struct whp_vp *vp = vp_by_apic_id(p, i);
         struct apic_id_state s;
-        if (!vp || (r = read_id_state(vp, &s)) < 0 || !apic_dest_matches(&s, dest, logical))
+        bool stale;
+        if (!vp || (r = read_id_state(vp, &s, &stale)) < 0 || !apic_dest_matches(&s, dest, logical))
             continue;
-        r = route_level(p, s.id, vector);
+        r = route_level(p, vp->index, vector);
         if (r == 0)
             atomic_fetch_or(&vp->apic->level_eoi[vector / 32], 1u << (vector % 32));
     }
     if (r == 0)
-        r = signal_msi(p, mode, logical, true, dest, vector);
+        r = deliver(p, mode, logical, true, dest, vector);
     APIC_UNLOCK(p);
     return r;
 }
@@ -207,12 +255,12 @@ HRESULT WINAPI WHvRequestInterrupt(WHV_PARTITION_HANDLE Partition,
                 break;
             }
             r = level ? request_level(p, logical, ic.Destination, vector, ic.Type)
-                      : signal_msi(p, ic.Type, logical, false, ic.Destination, vector);
+                      : deliver(p, ic.Type, logical, false, ic.Destination, vector);
             break;
         case WHvX64InterruptTypeNmi:
         case WHvX64InterruptTypeInit:
         case WHvX64InterruptTypeSipi:
-            r = signal_msi(p, ic.Type, logical, false, ic.Destination, vector);
+            r = deliver(p, ic.Type, logical, false, ic.Destination, vector);
             break;
         case WHvX64InterruptTypeLocalInt1:
         case OPENWHP_X64_INTERRUPT_TYPE_EXT_INT:
@@ -248,6 +296,34 @@ static bool apic_bit(const struct kvm_lapic_state *l, unsigned base, unsigned v)
     return (lapic_reg(l, base + (v / 32) * APIC_REG_STRIDE) >> (v % 32)) & 1;
 }
 
+/* True (and forgets it) when the VP took a level-triggered interrupt of this vector. */
+static bool apic_take_level_eoi(struct whp_vp *vp, uint8_t vector)
+{
+    uint32_t bit = 1u << (vector % 32);
+    return atomic_fetch_and(&vp->apic->level_eoi[vector / 32], ~bit) & bit;
+}
+
+/* Has the guest EOIed the level delivery of v? Not while v is in service, nor while a level
+ * delivery of v still waits in IRR (TMR set); an edge delivery of v accepted after the level
+ * one's EOI clears TMR and does not count. */
+static bool level_eoi_done(const struct kvm_lapic_state *l, unsigned v)
+{
+    if (apic_bit(l, APIC_OFFSET_ISR, v))
+        return false;
+    return !(apic_bit(l, APIC_OFFSET_IRR, v) && apic_bit(l, APIC_OFFSET_TMR, v));
+}
+
+bool apic_eoi_exit(struct whp_vp *vp, uint8_t vector)
+{
+    struct kvm_lapic_state l;
+    if (!eoi_owed(vp, vector))
+        return false;
+    /* Reported early (still in service): apic_order_eoi reports it after the guest's EOI. */
+    if (kvm_ioctl(vp->fd, KVM_GET_LAPIC, &l) == 0 && !level_eoi_done(&l, vector))
+        return false;
+    return apic_take_level_eoi(vp, vector);
+}
+
 void apic_order_eoi(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
 {
     if (ctx->ExitReason == WHvRunVpExitReasonX64ApicEoi ||
@@ -261,8 +337,7 @@ void apic_order_eoi(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     if (!owed || kvm_ioctl(vp->fd, KVM_GET_LAPIC, &l) < 0)
         return;
     for (unsigned v = APIC_FIRST_USABLE_VECTOR; v < APIC_VECTORS; v++) {
-        if (!eoi_owed(vp, (uint8_t)v) || apic_bit(&l, APIC_OFFSET_ISR, v) ||
-            apic_bit(&l, APIC_OFFSET_IRR, v) || !apic_take_level_eoi(vp, (uint8_t)v))
+        if (!eoi_owed(vp, (uint8_t)v) || !level_eoi_done(&l, v) || !apic_take_level_eoi(vp, (uint8_t)v))
             continue;
         /* memcpy: the caller's buffer may be less aligned than the type says (Rust crates). */
         memcpy(&a->queued_exit, ctx, sizeof(a->queued_exit));
@@ -283,12 +358,6 @@ bool apic_take_queued(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx)
     memcpy(ctx, &a->queued_exit, sizeof(a->queued_exit));
     a->queued = false;
     return true;
-}
-
-bool apic_take_level_eoi(struct whp_vp *vp, uint8_t vector)
-{
-    uint32_t bit = 1u << (vector % 32);
-    return atomic_fetch_and(&vp->apic->level_eoi[vector / 32], ~bit) & bit;
 }
 
 /* ---- WHvGetInterruptTargetVpSet ---- */
@@ -313,9 +382,10 @@ HRESULT WINAPI WHvGetInterruptTargetVpSet(WHV_PARTITION_HANDLE Partition, UINT64
     for (uint32_t i = 0; SUCCEEDED(hr) && i < p->cfg.processor_count; i++) {
         struct whp_vp *vp = vp_by_apic_id(p, i);
         struct apic_id_state s;
+        bool stale;
         if (!vp)
             continue;
-        int r = read_id_state(vp, &s);
+        int r = read_id_state(vp, &s, &stale);
         if (r < 0)
             hr = hr_from_errno(r);
         else if (apic_dest_matches(&s, Destination, DestinationMode == WHvX64InterruptDestinationModeLogical))

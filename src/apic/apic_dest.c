@@ -23,6 +23,18 @@ void apic_id_state_from_page(const uint8_t *page, uint64_t apic_base, struct api
     s->dfr = reg(page, APIC_OFFSET_DFR);
 }
 
+void apic_id_state_rebase(struct apic_id_state *s, uint32_t vcpu_id, uint64_t apic_base)
+{
+    bool x2apic = (apic_base & APIC_BASE_X2APIC) != 0;
+    s->present = (apic_base & APIC_BASE_ENABLE) != 0;
+    if (x2apic && !s->x2apic) {
+        s->id = vcpu_id;
+        s->ldr = (vcpu_id >> X2APIC_LDR_CLUSTER_SHIFT) << X2APIC_LDR_CLUSTER_POS |
+                 1u << (vcpu_id & X2APIC_LDR_MEMBER_MASK);
+    }
+    s->x2apic = x2apic;
+}
+
 bool apic_dest_matches(const struct apic_id_state *s, uint64_t dest, bool logical)
 {
     if (!s->present)

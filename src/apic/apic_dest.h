@@ -17,8 +17,18 @@ struct apic_id_state {
     bool present;
 };
 
+/* x2APIC logical ID of an APIC ID: cluster (bits 31:4 of the ID) in 31:16, one bit of 16 in 15:0. */
+#define X2APIC_LDR_CLUSTER_SHIFT 4
+#define X2APIC_LDR_CLUSTER_POS 16
+#define X2APIC_LDR_MEMBER_MASK 0xfu
+
 /* Reads the fields above from a 1 KiB xAPIC-layout register page (KVM_GET_LAPIC). */
 void apic_id_state_from_page(const uint8_t *page, uint64_t apic_base, struct apic_id_state *s);
+
+/* The state after KVM applies a new APIC base to a LAPIC read with the old one (kvm_lapic_set_base):
+ * the global enable decides presence; turning x2APIC on sets the ID to the vCPU id and derives
+ * the LDR from it. */
+void apic_id_state_rebase(struct apic_id_state *s, uint32_t vcpu_id, uint64_t apic_base);
 
 /* Does destination (WHP's UINT64 Destination, logical or physical) select this APIC? */
 bool apic_dest_matches(const struct apic_id_state *s, uint64_t dest, bool logical);

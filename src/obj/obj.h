@@ -171,6 +171,9 @@ int vcpu_ioctl_held(struct whp_vp *vp, unsigned long req, void *arg);
  * but KVM has not applied yet is patched into a LAPIC read. */
 void vp_lapic_written(struct whp_vp *vp, const struct kvm_lapic_state *lapic);
 void vp_lapic_read(struct whp_vp *vp, struct kvm_lapic_state *lapic);
+/* The APIC base KVM will run with: an ApicBase the VMM set but KVM has not applied yet (the
+ * next KVM_RUN does), else kvm_base (KVM_GET_SREGS). Safe from any thread. */
+uint64_t vp_apic_base(struct whp_vp *vp, uint64_t kvm_base);
 /* A 32-bit LAPIC register of a KVM_GET_LAPIC page. */
 uint32_t lapic_reg(const struct kvm_lapic_state *l, unsigned offset);
 

@@ -178,6 +178,15 @@ void vp_lapic_written(struct whp_vp *vp, const struct kvm_lapic_state *lapic)
     vp->run->s.regs.sregs.cr8 = (lapic_reg(lapic, APIC_OFFSET_TPR) >> APIC_TPR_CLASS_SHIFT) & CR8_TPR_MASK;
 }
 
+uint64_t vp_apic_base(struct whp_vp *vp, uint64_t kvm_base)
+{
+    /* Another thread may be the VP's owner: read the flag and the value once each. */
+    uint64_t dirty = __atomic_load_n(&vp->run->kvm_dirty_regs, __ATOMIC_ACQUIRE);
+    if (!(dirty & KVM_SYNC_X86_SREGS))
+        return kvm_base;
+    return __atomic_load_n(&vp->run->s.regs.sregs.apic_base, __ATOMIC_RELAXED);
+}
+
 void vp_lapic_read(struct whp_vp *vp, struct kvm_lapic_state *lapic)
 {
     if (!(vp->run->kvm_dirty_regs & KVM_SYNC_X86_SREGS))

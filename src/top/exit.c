@@ -201,7 +201,7 @@ HRESULT exit_translate(struct whp_vp *vp, WHV_RUN_VP_EXIT_CONTEXT *ctx, bool *ag
         return S_OK;
     case KVM_EXIT_IOAPIC_EOI:
         /* KVM reports EOIs of every vector with a level route; only level deliveries count. */
-        if (!apic_take_level_eoi(vp, run->eoi.vector)) {
+        if (!apic_eoi_exit(vp, run->eoi.vector)) {
             *again = true;
             return S_OK;
         }

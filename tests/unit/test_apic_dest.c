@@ -59,6 +59,14 @@ int main(void)
     struct apic_id_state p;
     apic_id_state_from_page(page, 0xfee00900, &p);
     CHECK(p.id == 7 && !p.x2apic && p.present && apic_dest_matches(&p, 0x40, true));
+    /* ApicBase applied later: x2APIC on derives ID and LDR from the vCPU id; disabled is absent */
+    struct apic_id_state r = p;
+    apic_id_state_rebase(&r, 18, 0xfee00c00);
+    CHECK(r.x2apic && r.present && r.id == 18 && r.ldr == (1u << 16 | 1u << 2));
+    CHECK(apic_dest_matches(&r, 0x10004, true) && !apic_dest_matches(&r, 0x4, true));
+    r = p;
+    apic_id_state_rebase(&r, 7, 0xfee00000);
+    CHECK(!r.present && !apic_dest_matches(&r, 0xff, false));
     /* MSI encoding */
     struct msi_msg m = apic_msi_encode(0, false, true, 0x1234, 0x41);
     CHECK(m.address_lo == (0xfee00000u | 0x34u << 12));
