@@ -465,7 +465,7 @@ static HRESULT whv_regs(WHV_PARTITION_HANDLE p, UINT32 vp, const WHV_REGISTER_NA
                         UINT32 count, WHV_REGISTER_VALUE *values, bool set)
 {
     size_t bytes = (size_t)count * sizeof(WHV_REGISTER_VALUE);
-    uint8_t *buf = aligned_alloc(16, RUST_MISALIGN + bytes + 16);
+    uint8_t *buf = aligned_alloc(16, bytes + 2 * 16); /* C11: a multiple of the alignment */
     TEST_ASSERT(buf, "(out of memory)");
     uint8_t *misaligned = buf + RUST_MISALIGN;
     if (values)
