@@ -81,9 +81,9 @@ HRESULT doorbell_add(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *m, 
     *d = (struct whp_doorbell){p->events->doorbells, *m, fd, pio};
     /* KVM only sees writes that exit: while the doorbell exists its page is not RAM to the
      * guest. */
-    int r = pio ? 0 : mem_hole(&p->mem, p->vm_fd, m->GuestAddress, true);
+    int r = pio ? 0 : mem_hole(p, m->GuestAddress, true);
     if (r == 0 && (r = ioeventfd(p, m, fd, pio, true)) < 0 && !pio)
-        mem_hole(&p->mem, p->vm_fd, m->GuestAddress, false);
+        mem_hole(p, m->GuestAddress, false);
     if (r < 0) {
         close(fd);
         free(d);
@@ -102,7 +102,7 @@ HRESULT doorbell_remove(struct whp_partition *p, const WHV_DOORBELL_MATCH_DATA *
             continue;
         int r = ioeventfd(p, &d->match, d->fd, pio, false);
         if (!pio && r == 0)
-            r = mem_hole(&p->mem, p->vm_fd, d->match.GuestAddress, false);
+            r = mem_hole(p, d->match.GuestAddress, false);
         *pp = d->next;
         close(d->fd);
         free(d);

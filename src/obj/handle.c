@@ -163,6 +163,7 @@ HRESULT vp_acquire(WHV_PARTITION_HANDLE h, uint32_t index, struct whp_partition 
 
 void vp_release(struct whp_partition *p, struct whp_vp *vp)
 {
+    vcpu_leave_thread(vp);
     atomic_flag_clear(&vp->busy);
     part_put(p);
 }

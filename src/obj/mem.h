@@ -31,11 +31,14 @@ struct mem_map {
     size_t nholes;
 };
 
+struct whp_partition;
+
 int mem_init(struct mem_map *m);
 void mem_destroy(struct mem_map *m);
-int mem_map(struct mem_map *m, int vm_fd, uint8_t *hva, uint64_t gpa, uint64_t size,
-            uint32_t flags);
-int mem_unmap(struct mem_map *m, int vm_fd, uint64_t gpa, uint64_t size);
+/* Map and unmap the partition's memory; a change that re-creates memory the guest keeps (a map
+ * over mapped memory, an unmap of part of a range) holds every VP out of KVM_RUN meanwhile. */
+int mem_map(struct whp_partition *p, uint8_t *hva, uint64_t gpa, uint64_t size, uint32_t flags);
+int mem_unmap(struct whp_partition *p, uint64_t gpa, uint64_t size);
 /* Copies guest physical memory; -EFAULT when any byte is unmapped (or, for a write, not
  * writable by the guest, unless `force` is set). */
 int mem_read(struct mem_map *m, uint64_t gpa, void *dst, size_t len);
@@ -44,8 +47,9 @@ int mem_write(struct mem_map *m, uint64_t gpa, const void *src, size_t len, bool
  * operations on guest memory shared with running VPs. -EFAULT unless it is writable RAM. */
 typedef int (*mem_atomic_fn)(uint8_t *host, void *ctx);
 int mem_atomic(struct mem_map *m, uint64_t gpa, size_t len, mem_atomic_fn fn, void *ctx);
-/* Adds (or drops one reference to) a hole at gpa's page. */
-int mem_hole(struct mem_map *m, int vm_fd, uint64_t gpa, bool add);
+/* Adds (or drops one reference to) a hole at gpa's page; the rest of its range stays RAM to
+ * running VPs (they are held out of KVM_RUN while its memslots are re-created). */
+int mem_hole(struct whp_partition *p, uint64_t gpa, bool add);
 /* The WHV_MAP_GPA_RANGE_FLAGS of the page holding gpa as the guest sees it: 0 when unmapped
  * or under a doorbell. */
 uint32_t mem_flags(struct mem_map *m, uint64_t gpa);

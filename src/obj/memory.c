@@ -2,7 +2,8 @@
  * lookups the rest of the library uses. Mapping over an existing range splits what it covers;
  * read-only mappings become read-only memslots, so guest writes surface as MemoryAccess exits.
  * Pages under an MMIO doorbell are holes: no memslot covers them while the doorbell exists (KVM
- * sees only writes that exit), but the mapping stays, for the host and for afterwards. */
+ * sees only writes that exit), but the mapping stays, for the host and for afterwards. A change
+ * that deletes a memslot and re-creates part of its memory holds every VP out of the guest. */
 #include "obj/obj.h"
 
 #include "obj/hostcpu.h"
@@ -163,12 +164,30 @@ static bool valid_range(uint64_t gpa, uint64_t size)
            gpa + size <= limit;
 }
 
-int mem_map(struct mem_map *m, int vm_fd, uint8_t *hva, uint64_t gpa, uint64_t size,
-            uint32_t flags)
+/* Whether a range overlaps [gpa, gpa+size); with `beyond`, one that also extends past it (a
+ * punch re-creates its rest). */
+static bool overlaps(const struct mem_map *m, uint64_t gpa, uint64_t size, bool beyond)
+{
+    uint64_t end = gpa + size;
+    for (size_t i = 0; i < m->count; i++) {
+        const struct mem_range *r = &m->ranges[i];
+        if (r->gpa < end && r->gpa + r->size > gpa && (!beyond || r->gpa < gpa || r->gpa + r->size > end))
+            return true;
+    }
+    return false;
+}
+
+int mem_map(struct whp_partition *p, uint8_t *hva, uint64_t gpa, uint64_t size, uint32_t flags)
 {
     if (!valid_range(gpa, size) || ((uintptr_t)hva % PAGE_SIZE))
         return -EINVAL;
+    struct mem_map *m = &p->mem;
+    int vm_fd = p->vm_fd;
     pthread_rwlock_wrlock(&m->lock);
+    /* A remap replaces memory the guest has: it must never see none there. */
+    bool hold = overlaps(m, gpa, size, false);
+    if (hold)
+        vcpu_hold_all(p);
     int e = punch(m, vm_fd, gpa, size);
     if (e == 0) {
         size_t at = 0;
@@ -177,19 +196,27 @@ int mem_map(struct mem_map *m, int vm_fd, uint8_t *hva, uint64_t gpa, uint64_t s
         e = insert_range(m, vm_fd, at,
                          (struct mem_range){.gpa = gpa, .size = size, .hva = hva, .flags = flags});
     }
+    if (hold)
+        vcpu_release_all(p);
     pthread_rwlock_unlock(&m->lock);
     return e;
 }
 
-int mem_unmap(struct mem_map *m, int vm_fd, uint64_t gpa, uint64_t size)
+int mem_unmap(struct whp_partition *p, uint64_t gpa, uint64_t size)
 {
     if (!valid_range(gpa, size))
         return -EINVAL;
+    struct mem_map *m = &p->mem;
     pthread_rwlock_wrlock(&m->lock);
-    bool any = false;
-    for (size_t i = 0; i < m->count; i++)
-        any |= m->ranges[i].gpa < gpa + size && m->ranges[i].gpa + m->ranges[i].size > gpa;
-    int e = any ? punch(m, vm_fd, gpa, size) : -EFAULT;
+    int e = -EFAULT;
+    if (overlaps(m, gpa, size, false)) {
+        bool hold = overlaps(m, gpa, size, true);
+        if (hold)
+            vcpu_hold_all(p);
+        e = punch(m, p->vm_fd, gpa, size);
+        if (hold)
+            vcpu_release_all(p);
+    }
     pthread_rwlock_unlock(&m->lock);
     return e;
 }
@@ -268,21 +295,27 @@ uint32_t mem_flags(struct mem_map *m, uint64_t gpa)
     return f;
 }
 
-/* Re-installs the range holding page, after the holes changed. */
-static int reinstall_page(struct mem_map *m, int vm_fd, uint64_t page)
+/* Re-installs the range holding page, after the holes changed, with every VP out of the guest:
+ * the rest of the range is RAM before and after. */
+static int reinstall_page(struct whp_partition *p, uint64_t page)
 {
+    struct mem_map *m = &p->mem;
     for (size_t i = 0; i < m->count; i++) {
         struct mem_range *r = &m->ranges[i];
         if (page >= r->gpa && page < r->gpa + r->size) {
-            uninstall(m, vm_fd, r);
-            return install(m, vm_fd, r);
+            vcpu_hold_all(p);
+            uninstall(m, p->vm_fd, r);
+            int e = install(m, p->vm_fd, r);
+            vcpu_release_all(p);
+            return e;
         }
     }
     return 0;
 }
 
-int mem_hole(struct mem_map *m, int vm_fd, uint64_t gpa, bool add)
+int mem_hole(struct whp_partition *p, uint64_t gpa, bool add)
 {
+    struct mem_map *m = &p->mem;
     uint64_t page = gpa & ~(PAGE_SIZE - 1);
     int e = 0;
     pthread_rwlock_wrlock(&m->lock);
@@ -298,11 +331,11 @@ int mem_hole(struct mem_map *m, int vm_fd, uint64_t gpa, bool add)
         } else {
             m->holes = h;
             m->holes[m->nholes++] = (struct mem_hole){page, 1};
-            e = reinstall_page(m, vm_fd, page);
+            e = reinstall_page(p, page);
         }
     } else if (i < m->nholes && --m->holes[i].refs == 0) {
         m->holes[i] = m->holes[--m->nholes];
-        e = reinstall_page(m, vm_fd, page);
+        e = reinstall_page(p, page);
     }
     pthread_rwlock_unlock(&m->lock);
     return e;
@@ -326,8 +359,7 @@ HRESULT WINAPI WHvMapGpaRange(WHV_PARTITION_HANDLE Partition, VOID *SourceAddres
     else if ((Flags & ~known) || !(Flags & WHvMapGpaRangeFlagRead))
         hr = E_INVALIDARG; /* KVM memory is always readable; dirty tracking is not offered */
     else
-        hr = hr_from_errno(mem_map(&p->mem, p->vm_fd, SourceAddress, GuestAddress, SizeInBytes,
-                                   (uint32_t)Flags));
+        hr = hr_from_errno(mem_map(p, SourceAddress, GuestAddress, SizeInBytes, (uint32_t)Flags));
     part_put(p);
     return hr == WHV_E_GPA_RANGE_NOT_FOUND ? E_INVALIDARG : hr;
 }
@@ -348,7 +380,7 @@ HRESULT WINAPI WHvUnmapGpaRange(WHV_PARTITION_HANDLE Partition,
     struct whp_partition *p = part_get(Partition);
     if (!p)
         return E_HANDLE;
-    HRESULT hr = p->setup ? hr_from_errno(mem_unmap(&p->mem, p->vm_fd, GuestAddress, SizeInBytes))
+    HRESULT hr = p->setup ? hr_from_errno(mem_unmap(p, GuestAddress, SizeInBytes))
                           : WHV_E_INVALID_PARTITION_CONFIG;
     part_put(p);
     return hr;

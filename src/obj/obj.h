@@ -74,9 +74,11 @@ struct whp_vp {
     pthread_t run_thread;
     bool in_run;
     atomic_bool cancel;
-    pthread_t sigmask_thread; /* thread whose mask KVM_SET_SIGNAL_MASK was built from */
+    uint64_t sigmask;         /* the kernel sigset KVM_SET_SIGNAL_MASK last gave KVM (valid
+                                 when sigmask_set); touched only by the `busy` holder */
     bool sigmask_set;
     atomic_int hold;          /* > 0: another thread needs the vCPU mutex; stay out of KVM_RUN */
+    bool held_all;            /* vcpu_hold_all counted this VP in `hold` (its callers serialize) */
 
     /* WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER; touched only by the `busy` holder. */
     uint64_t deliverability;
@@ -118,6 +120,7 @@ struct whp_partition {
     struct route_table routes;
     struct whp_vp *_Atomic *vps; /* cfg.processor_count entries after setup; a vp lives until
                                     the partition does */
+    atomic_int hold_all;         /* > 0: vcpu_hold_all is in force; no run enters the guest */
 
     /* Subsystem state, each touched only by its owner. */
     struct apic_part *apic;
@@ -160,10 +163,24 @@ void vcpu_destroy(struct whp_vp *vp);
 void vp_signal(struct whp_vp *vp);
 /* Cancels the run: the sticky request plus a signal. */
 void vp_kick(struct whp_vp *vp);
-/* Prepares the calling thread to run the VP: blocks the kick signal outside KVM_RUN. */
+/* At the start of each run: installs the kick handler (its failure fails the run), points it
+ * at this VP's kvm_run, and gives KVM_RUN the thread's current signal mask minus the kick
+ * (KVM_SET_SIGNAL_MASK only when the mask changed). The thread's own mask is left alone. */
 int vcpu_prepare_thread(struct whp_vp *vp);
-/* Consumes a kick that ended KVM_RUN with EINTR. */
+/* The thread no longer runs vp (vp_release): a late kick must not touch its kvm_run. */
+void vcpu_leave_thread(const struct whp_vp *vp);
+/* After KVM_RUN ended with EINTR: clears immediate_exit and consumes a kick left pending. */
 void vcpu_drain_kick(void);
+/* For a KVM_RUN with immediate_exit of the library's own: take vcpu_kick_seq() before setting
+ * it, and clear it with vcpu_end_immediate_exit, which keeps it set if a kick came meanwhile. */
+unsigned vcpu_kick_seq(void);
+void vcpu_end_immediate_exit(struct whp_vp *vp, unsigned seq);
+/* Holds every VP of p out of KVM_RUN: when it returns no VP is inside KVM_RUN, and none enters
+ * the guest until vcpu_release_all. For changes of the memslots that would otherwise show a
+ * running guest its RAM missing. Callers serialize (the memory map's write lock); the calling
+ * thread may be one that runs a VP, between runs. */
+void vcpu_hold_all(struct whp_partition *p);
+void vcpu_release_all(struct whp_partition *p);
 /* An ioctl that needs the vCPU mutex, on a VP that may be running: holds it out of the guest,
  * kicks it, then issues the ioctl. */
 int vcpu_ioctl_held(struct whp_vp *vp, unsigned long req, void *arg);

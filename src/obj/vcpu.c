@@ -1,8 +1,8 @@
 /* vCPU primitives: creating a KVM vCPU and putting it back to its power-on state, kicking a
- * thread out of KVM_RUN, holding a running VP out of the guest for an ioctl that needs its
- * mutex, and the CR8/TPR coupling of the register cache. A kick is a signal that is blocked in
- * the running thread except inside KVM_RUN (KVM_SET_SIGNAL_MASK), so a cancel can never be lost
- * between the check of the cancel flag and the entry into the guest. */
+ * thread out of KVM_RUN, holding one or every VP out of the guest, and the CR8/TPR coupling of
+ * the register cache. A kick is a signal whose handler sets the running VP's immediate_exit, so a
+ * kick that lands between the check of the cancel flag and the entry into the guest still ends
+ * KVM_RUN; the thread's signal mask stays the VMM's, and KVM_RUN runs with it minus the kick. */
 #include "obj/obj.h"
 
 #include <errno.h>
@@ -12,65 +12,130 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* The signal that kicks a thread out of KVM_RUN. The library installs a no-op handler for it. */
+/* The signal that kicks a thread out of KVM_RUN. The library installs its handler for it. */
 #define VP_KICK_SIGNAL (SIGRTMAX - 2)
-#define KERNEL_SIGSET_BYTES 8 /* the kernel's sigset is 64 bits */
+#define KERNEL_SIGSET_BYTES 8 /* the kernel's sigset is 64 bits: the first of sigset_t */
 
-static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
-static _Thread_local bool kick_blocked;
-static _Thread_local sigset_t thread_mask; /* this thread's mask before we blocked the kick */
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool kick_installed;
+/* The kvm_run of the VP this thread runs (NULL outside a run), for the handler; first written
+ * by vcpu_prepare_thread, before any kick can reach the thread. */
+static _Thread_local struct kvm_run *volatile kick_run;
+static _Thread_local volatile sig_atomic_t kick_seq;  /* kicks handled by this thread */
+static _Thread_local bool kick_masked; /* the VMM blocks the kick here: it stays pending */
 
 static void kick_handler(int sig)
 {
     (void)sig;
+    kick_seq++;
+    struct kvm_run *run = kick_run;
+    if (run)
+        run->immediate_exit = 1;
 }
 
-static void kick_install(void)
+/* Installs the handler once per process; a failure is reported to every run until it works.
+ * A handler of the program's own on the signal is refused rather than replaced. */
+static int kick_install(void)
 {
-    struct sigaction sa;
+    if (atomic_load_explicit(&kick_installed, memory_order_acquire))
+        return 0;
+    pthread_mutex_lock(&install_lock);
+    struct sigaction sa, old;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = kick_handler;
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    sigaction(VP_KICK_SIGNAL, &sa, NULL);
+    int r = 0;
+    if (!atomic_load(&kick_installed)) {
+        if (sigaction(VP_KICK_SIGNAL, NULL, &old) != 0)
+            r = -errno;
+        else if (old.sa_handler != SIG_DFL && old.sa_handler != kick_handler)
+            r = -EBUSY;
+        else if (sigaction(VP_KICK_SIGNAL, &sa, NULL) != 0)
+            r = -errno;
+        else
+            atomic_store_explicit(&kick_installed, true, memory_order_release);
+    }
+    pthread_mutex_unlock(&install_lock);
+    return r;
 }
 
-int vcpu_prepare_thread(struct whp_vp *vp)
+/* Gives KVM_RUN the thread's mask without the kick, when it differs from what KVM has. */
+static int sync_kvm_mask(struct whp_vp *vp, const sigset_t *mask)
 {
-    pthread_once(&kick_once, kick_install);
-    if (!kick_blocked) {
-        sigset_t block;
-        sigemptyset(&block);
-        sigaddset(&block, VP_KICK_SIGNAL);
-        pthread_sigmask(SIG_BLOCK, &block, &thread_mask);
-        sigdelset(&thread_mask, VP_KICK_SIGNAL);
-        kick_blocked = true;
-    }
-    if (vp->sigmask_set && pthread_equal(vp->sigmask_thread, pthread_self()))
+    uint64_t bits;
+    memcpy(&bits, mask, KERNEL_SIGSET_BYTES);
+    if (vp->sigmask_set && vp->sigmask == bits)
         return 0;
     union {
         struct kvm_signal_mask m;
         uint8_t raw[sizeof(struct kvm_signal_mask) + KERNEL_SIGSET_BYTES];
     } km;
     km.m.len = KERNEL_SIGSET_BYTES;
-    memcpy(km.m.sigset, &thread_mask, KERNEL_SIGSET_BYTES);
+    memcpy(km.m.sigset, &bits, KERNEL_SIGSET_BYTES);
     int r = kvm_ioctl(vp->fd, KVM_SET_SIGNAL_MASK, &km);
-    if (r == 0) {
-        vp->sigmask_thread = pthread_self();
-        vp->sigmask_set = true;
-    }
+    vp->sigmask_set = r == 0;
+    vp->sigmask = bits;
     return r;
 }
 
-/* KVM_RUN returns EINTR when a kick is pending but, back in user space with the kick blocked
- * again, the signal stays pending and would end every later KVM_RUN at once: consume it. */
+/* A VP created while the memory map is being changed waits here for its first entry. */
+static void wait_partition_hold(const struct whp_partition *p)
+{
+    while (atomic_load(&p->hold_all))
+        sched_yield();
+}
+
+int vcpu_prepare_thread(struct whp_vp *vp)
+{
+    int r = kick_install();
+    if (r < 0)
+        return r;
+    sigset_t cur;
+    r = -pthread_sigmask(SIG_BLOCK, NULL, &cur); /* one syscall: the VMM may change it anytime */
+    if (r < 0)
+        return r;
+    kick_masked = sigismember(&cur, VP_KICK_SIGNAL) == 1;
+    sigdelset(&cur, VP_KICK_SIGNAL);
+    kick_run = vp->run;
+    vp->run->immediate_exit = 0; /* a late kick of the last run: its cause is checked anew */
+    wait_partition_hold(vp->part);
+    return sync_kvm_mask(vp, &cur);
+}
+
+void vcpu_leave_thread(const struct whp_vp *vp)
+{
+    if (kick_run == vp->run)
+        kick_run = NULL;
+}
+
+/* After EINTR: the kick's cause (cancel flag, hold) was set before the signal and is checked
+ * after this, so clearing immediate_exit loses nothing. A kick the VMM blocks stays pending and
+ * would end every later KVM_RUN at once: consume it. */
 void vcpu_drain_kick(void)
 {
+    if (kick_run)
+        kick_run->immediate_exit = 0;
+    if (!kick_masked)
+        return;
     sigset_t s;
     sigemptyset(&s);
     sigaddset(&s, VP_KICK_SIGNAL);
     struct timespec zero = {0, 0};
     while (sigtimedwait(&s, NULL, &zero) > 0)
         ;
+}
+
+unsigned vcpu_kick_seq(void)
+{
+    return (unsigned)kick_seq;
+}
+
+void vcpu_end_immediate_exit(struct whp_vp *vp, unsigned seq)
+{
+    vp->run->immediate_exit = 0;
+    if ((unsigned)kick_seq != seq)
+        vp->run->immediate_exit = 1; /* a kick came meanwhile: the next KVM_RUN must see it */
 }
 
 void vp_signal(struct whp_vp *vp)
@@ -94,6 +159,48 @@ int vcpu_ioctl_held(struct whp_vp *vp, unsigned long req, void *arg)
     int r = kvm_ioctl(vp->fd, req, arg);
     atomic_fetch_sub(&vp->hold, 1);
     return r;
+}
+
+/* Returns once no thread is inside a KVM ioctl of vp: each takes the vCPU's mutex. */
+static void wait_out_of_kvm(struct whp_vp *vp)
+{
+    struct kvm_regs regs;
+    kvm_ioctl(vp->fd, KVM_GET_REGS, &regs);
+}
+
+/* How the hold works: a run checks vp->hold after every kick's cause could be set and before
+ * KVM_RUN; a kick that lands in between sets immediate_exit (or stays pending, when the VMM
+ * blocks it), so that KVM_RUN returns before entering the guest. */
+void vcpu_hold_all(struct whp_partition *p)
+{
+    atomic_fetch_add(&p->hold_all, 1); /* before reading vps: a VP published later waits */
+    uint32_t n = p->vps ? p->cfg.processor_count : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct whp_vp *vp = atomic_load(&p->vps[i]);
+        if (vp && vp->fd >= 0) {
+            vp->held_all = true;
+            atomic_fetch_add(&vp->hold, 1);
+            vp_signal(vp);
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        struct whp_vp *vp = atomic_load(&p->vps[i]);
+        if (vp && vp->held_all)
+            wait_out_of_kvm(vp);
+    }
+}
+
+void vcpu_release_all(struct whp_partition *p)
+{
+    uint32_t n = p->vps ? p->cfg.processor_count : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct whp_vp *vp = atomic_load(&p->vps[i]);
+        if (vp && vp->held_all) {
+            vp->held_all = false;
+            atomic_fetch_sub(&vp->hold, 1);
+        }
+    }
+    atomic_fetch_sub(&p->hold_all, 1);
 }
 
 int vcpu_load_cache(struct whp_vp *vp)

@@ -49,6 +49,7 @@ static int complete_now_counting(struct whp_vp *vp, unsigned *mmio_written)
 {
     struct kvm_run *run = vp->run;
     int r;
+    unsigned kicks = vcpu_kick_seq();
     run->immediate_exit = 1;
     for (int i = 0; i < EXIT_DRAIN_LIMIT; i++) {
         r = kvm_run(vp->fd);
@@ -69,7 +70,7 @@ static int complete_now_counting(struct whp_vp *vp, unsigned *mmio_written)
             break;
         }
     }
-    run->immediate_exit = 0;
+    vcpu_end_immediate_exit(vp, kicks);
     return r;
 }
 
