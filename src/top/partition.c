@@ -51,26 +51,43 @@ static struct whp_vp *vp_alloc(struct whp_partition *p, uint32_t index)
  * after WHvDeleteVirtualProcessor, WHvResetPartition) by resetting the kept one (KVM cannot
  * destroy a vCPU); then WHP's power-on registers replace KVM's. Every subsystem forgets what
  * the VP did. */
+/* Fault injection for tests (guest.test_vp_faults, through the static library; nothing sets it
+ * otherwise): the next power-on fails once with -EIO right after step N did its work, N as in
+ * power_on_step. */
+_Atomic int top_vp_fault_step;
+
+enum power_on_step {
+    STEP_CREATE = 1, STEP_CPUID, STEP_LAPIC, STEP_REGISTERS, STEP_EXITS, STEP_CACHE,
+};
+
+static int fail_after(enum power_on_step s, int r)
+{
+    int want = (int)s;
+    if (r == 0 && atomic_compare_exchange_strong(&top_vp_fault_step, &want, 0))
+        return -EIO;
+    return r;
+}
+
 static int vp_power_on(struct whp_partition *p, struct whp_vp *vp)
 {
     assert(owl_held(&p->lock));
     int r;
     if (!vp->initialized) {
-        r = vcpu_create(p, vp);
+        r = fail_after(STEP_CREATE, vcpu_create(p, vp));
         if (r == 0)
-            r = cpuid_build(p, vp);
+            r = fail_after(STEP_CPUID, cpuid_build(p, vp));
         if (r == 0)
-            r = vcpu_init_lapic(p, vp);
+            r = fail_after(STEP_LAPIC, vcpu_init_lapic(p, vp));
         vp->initialized = r == 0;
     } else {
         r = vcpu_reset(p, vp);
     }
     if (r == 0)
-        r = poweron_apply(vp);
+        r = fail_after(STEP_REGISTERS, poweron_apply(vp));
     if (r == 0)
-        r = prop_apply_vp(p, vp);
+        r = fail_after(STEP_EXITS, prop_apply_vp(p, vp));
     if (r == 0)
-        r = vcpu_load_cache(vp);
+        r = fail_after(STEP_CACHE, vcpu_load_cache(vp));
     vp->deliverability = 0;
     apic_vp_reset(vp);
     synic_vp_reset(vp);
