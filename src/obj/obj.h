@@ -74,9 +74,6 @@ struct whp_vp {
     pthread_t run_thread;
     bool in_run;
     atomic_bool cancel;
-    uint64_t sigmask;         /* the kernel sigset KVM_SET_SIGNAL_MASK last gave KVM (valid
-                                 when sigmask_set); touched only by the `busy` holder */
-    bool sigmask_set;
     atomic_int hold;          /* > 0: another thread needs the vCPU mutex; stay out of KVM_RUN */
     bool held_all;            /* vcpu_hold_all counted this VP in `hold` (its callers serialize) */
 
