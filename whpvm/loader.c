@@ -1,6 +1,6 @@
-/* whpvm's boot-image loaders (flat binary, Multiboot 1, Linux bzImage): every image is hostile, so a load is
- * first planned and bounds-checked in full, then written to guest RAM in one pass; a failed
- * load leaves RAM untouched. Layout and entry contract: loader.h. */
+/* whpvm's boot-image loaders (flat binary, Multiboot 1, Linux bzImage): every image is hostile,
+ * so a load is first planned and bounds-checked in full, then written to guest RAM in one pass;
+ * a failed load leaves RAM untouched. Layout and entry contract: loader.h. */
 #include "loader.h"
 
 #include <errno.h>
@@ -494,7 +494,8 @@ static int linux_place_kernel(const uint8_t *image, const struct loader_memmap *
     return p->load == UINT64_MAX ? -ENOSPC : 0;
 }
 
-/* The initrd's GPA: page-aligned, as high as it fits below initrd_addr_max + 1, above the kernel. */
+/* The initrd's GPA: page-aligned, as high as it fits below initrd_addr_max + 1 and above the
+ * kernel. */
 static int linux_place_initrd(const uint8_t *image, size_t initrd_size,
                               const struct loader_memmap *map, size_t nmap, size_t ram_size,
                               struct linux_plan *p)

@@ -1,7 +1,8 @@
 /* whpvm's boot-image loaders: a flat binary, a Multiboot 1 kernel (a.out kludge or ELF32) with
  * its command line, modules, memory map and info structure, or a Linux bzImage (the x86 boot
- * protocol's 64-bit entry) with its zero page, command line and initrd. Pure: they fill a guest-RAM buffer
- * the caller owns (GPA 0 at ram[0]) and never touch the hypervisor, so they are unit-tested. */
+ * protocol's 64-bit entry) with its zero page, command line and initrd. Pure: they fill a
+ * guest-RAM buffer the caller owns (GPA 0 at ram[0]) and never touch the hypervisor, so they are
+ * unit-tested. */
 #ifndef WHPVM_LOADER_H
 #define WHPVM_LOADER_H
 

@@ -1,6 +1,7 @@
 /* whpvm: the reference VMM of openwhp, written only against the public WHP API. It boots a Linux
- * bzImage, a multiboot (version 1) kernel or a flat binary on the whpvm board (chosen by magic); a guest ends the run with
- * QEMU's isa-debug-exit convention, so the exit status is (value << 1) | 1. */
+ * bzImage, a multiboot (version 1) kernel or a flat binary on the whpvm board (chosen by magic);
+ * a guest ends the run with QEMU's isa-debug-exit convention, so the exit status is
+ * (value << 1) | 1. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,7 @@ static int load_image(struct board *b, const struct cli_options *o, const uint8_
         e = loader_flat(image, size, b->ram, b->ram_size, FLAT_LOAD_GPA, r);
     if (e < 0)
         fprintf(stderr, "whpvm: %s: %s\n", o->kernel,
-                e == -ENOEXEC ? "neither a bzImage nor a multiboot kernel (-append/-initrd need one)"
+                e == -ENOEXEC ? "neither a bzImage nor a multiboot kernel (-append, -initrd need one)"
                 : e == -ENOSPC ? "does not fit in guest RAM"
                                : "malformed image");
     return e;

@@ -840,8 +840,12 @@ static void test_linux_errors(void)
     CHECK(bz_fails(good, BZ_SIZE, cmd, 0, -E2BIG));
     CHECK(bz_fails(BZ(wr32(image + LOADER_LINUX_HDR_CMDLINE_SIZE, 10)), BZ_SIZE, "console=tty", 0,
                    -E2BIG));
-    CHECK(bz_fails(BZ(wr32(image + LOADER_LINUX_HDR_CMDLINE_SIZE, 0xFFFFFFFF)), BZ_SIZE, cmd, 0, 0) ==
-          0); /* a huge cmdline_size is fine: the loader's own limit is larger than 2048 */
+    /* A huge cmdline_size: the loader's own limit (the command-line window) still holds. */
+    CHECK(load_bz(BZ(wr32(image + LOADER_LINUX_HDR_CMDLINE_SIZE, 0xFFFFFFFF)), BZ_SIZE, cmd, 0,
+                  &res) == 0);
+    static char huge[LOADER_LINUX_CMDLINE_MAX + 1];
+    memset(huge, 'y', LOADER_LINUX_CMDLINE_MAX);
+    CHECK(bz_fails(image, BZ_SIZE, huge, 0, -E2BIG));
     /* A bzImage is not a multiboot kernel. */
     CHECK(load_fails(good, BZ_SIZE, -ENOEXEC));
 #undef BZ
