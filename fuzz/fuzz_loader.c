@@ -1,10 +1,12 @@
 /* Fuzzes whpvm's boot-image loaders (whpvm/loader.c): a kernel image is an untrusted file, so
- * the Multiboot header, the a.out kludge addresses, the ELF32 headers and segments, the modules,
- * the command line and the memory map all come from the input. Guest RAM is a heap buffer of
+ * the Multiboot header, the a.out kludge addresses, the ELF32 headers and segments, the Linux
+ * setup header, the modules or initrd, the command line and the memory map all come from the
+ * input. Guest RAM is a heap buffer of
  * exactly its size, filled with a pattern. Checks: on failure RAM is untouched (the loader
  * promises to write nothing unless the whole load succeeds); on success the entry lies in the
  * image, image, modules and boot information lie inside RAM, EAX is the boot magic and EBX the
- * info structure, which says what the loader put there. */
+ * info structure, which says what the loader put there; for Linux, the entry is the trampoline,
+ * the initrd ends at or below initrd_addr_max + 1 and the zero page names the command line. */
 #include <errno.h>
 
 #include "fuzz_input.h"
@@ -23,6 +25,27 @@ static bool untouched(const uint8_t *ram)
         if (memcmp(ram + i, page, sizeof(page)) != 0)
             return false;
     return true;
+}
+
+static void check_linux(const uint8_t *ram, const uint8_t *image, const struct loader_result *out,
+                        const char *cmdline, size_t initrd_size)
+{
+    const uint8_t *bp = ram + LOADER_LINUX_ZERO_PAGE;
+    uint32_t max, ptr;
+    memcpy(&max, image + LOADER_LINUX_HDR_INITRD_ADDR_MAX, 4);
+    memcpy(&ptr, bp + LOADER_LINUX_HDR_CMD_LINE_PTR, 4);
+    FZ_CHECK(out->entry >= LOADER_LINUX_TRAMPOLINE && out->entry < LOADER_LINUX_PAGE_TABLES);
+    FZ_CHECK(out->image_start >= LOADER_LINUX_MIN_LOAD && out->image_start < out->image_end);
+    FZ_CHECK(out->image_end <= RAM_SIZE && out->info_end <= RAM_SIZE);
+    FZ_CHECK(out->long_mode.rip == out->image_start + LOADER_LINUX_ENTRY64);
+    FZ_CHECK(out->long_mode.rsi == LOADER_LINUX_ZERO_PAGE);
+    FZ_CHECK(bp[LOADER_LINUX_HDR_TYPE_OF_LOADER] == LOADER_LINUX_TYPE_OF_LOADER);
+    FZ_CHECK(ptr == LOADER_LINUX_CMDLINE && !strcmp((const char *)ram + ptr, cmdline));
+    if (initrd_size) {
+        FZ_CHECK(out->initrd_start >= out->image_end && out->initrd_end <= RAM_SIZE);
+        FZ_CHECK(out->initrd_end - out->initrd_start == initrd_size);
+        FZ_CHECK(out->initrd_end - 1 <= max);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -56,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mods[i].data = mod_data[i];
         mods[i].cmdline = fz_u8(&f) & 1 ? "mod" : NULL;
     }
-    uint64_t load_gpa = fz_u32(&f) % (RAM_SIZE + 0x2000); /* flat binaries */
+    uint64_t load_gpa = fz_u32(&f) % (RAM_SIZE + 0x2000); /* flat binaries; Linux: the RSDP */
     /* The image: the rest of the input, in a buffer of exactly its size. */
     size_t image_size = f.pos < f.size ? f.size - f.pos : 0;
     uint8_t *image = malloc(image_size ? image_size : 1);
@@ -65,14 +88,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(ram, PATTERN, RAM_SIZE);
     struct loader_result out;
     int r;
+    bool is_linux = (how & 0xC0) == 0x40;
     if (how & 0x80)
         r = loader_flat(image, image_size, ram, RAM_SIZE, load_gpa, &out);
+    else if (is_linux)
+        r = loader_linux(image, image_size, how & 8 ? NULL : cmdline, nmods ? mods[0].data : NULL,
+                         nmods ? mods[0].size : 0, load_gpa, ram, RAM_SIZE, nmap ? map : NULL,
+                         nmap, &out);
     else
         r = loader_multiboot(image, image_size, how & 8 ? NULL : cmdline, nmods ? mods : NULL, nmods,
                              ram, RAM_SIZE, nmap ? map : NULL, nmap, &out);
     if (r != 0) {
-        FZ_CHECK(r == -EINVAL || r == -ENOEXEC || r == -ENOTSUP || r == -ENOSPC);
+        FZ_CHECK(r == -EINVAL || r == -ENOEXEC || r == -ENOTSUP || r == -ENOSPC ||
+                 (is_linux && r == -E2BIG));
         FZ_CHECK(untouched(ram));
+    } else if (is_linux) {
+        check_linux(ram, image, &out, how & 8 ? "" : cmdline, nmods ? mods[0].size : 0);
     } else {
         FZ_CHECK(out.image_start <= out.image_end && out.image_end <= RAM_SIZE);
         FZ_CHECK(out.entry >= out.image_start && out.entry < out.image_end);

@@ -15,9 +15,9 @@
 struct cli_options {
     unsigned smp;                   /* -smp N (default 1; 2 without -kernel: whpvm-demo) */
     uint64_t ram;                   /* -m SIZE: bytes (default 128 MiB) */
-    const char *kernel;             /* -kernel FILE: multiboot or flat image (whpvm only) */
+    const char *kernel;             /* -kernel FILE: bzImage, multiboot or flat (whpvm only) */
     const char *append;             /* -append STRING: the kernel command line */
-    const char *initrd[CLI_MAX_INITRD]; /* -initrd FILE[,FILE...]: multiboot modules */
+    const char *initrd[CLI_MAX_INITRD]; /* -initrd FILE[,FILE...]: initrd or multiboot modules */
     size_t ninitrd;
     bool serial_stdio;              /* -serial stdio (also implied by -nographic) */
     bool json;                      /* --json: whpvm-demo's report for machines */

@@ -1,6 +1,6 @@
-/* whpvm's boot-image loaders (flat binary, Multiboot 1): every image is hostile, so a load is
- * first planned and bounds-checked in full, then written to guest RAM in one pass; a failed
- * load leaves RAM untouched. Layout and entry contract: loader.h. */
+/* whpvm's boot-image loaders (flat binary, Multiboot 1, Linux bzImage): every image is hostile,
+ * so a load is first planned and bounds-checked in full, then written to guest RAM in one pass;
+ * a failed load leaves RAM untouched. Layout and entry contract: loader.h. */
 #include "loader.h"
 
 #include <errno.h>
@@ -67,6 +67,17 @@ static void wr64(uint8_t *p, uint64_t v)
 {
     wr32(p, (uint32_t)v);
     wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+    return rd32(p) | ((uint64_t)rd32(p + 4) << 32);
 }
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -389,5 +400,270 @@ int loader_multiboot(const uint8_t *image, size_t size, const char *cmdline,
     out->modules_end = modules_end;
     out->info_start = info;
     out->info_end = info + info_size;
+    return 0;
+}
+
+/* Linux bzImage ------------------------------------------------------------------------------ */
+
+#define SECTOR 512u
+#define SETUP_SECTS_DEFAULT 4u /* setup_sects 0 means 4 */
+#define LARGE_PAGE (2ull << 20)
+#define PT_PRESENT_RW 0x3ull
+#define PT_LARGE 0x80ull
+#define PT_DIRECTORIES 4u /* 4 x 1 GiB */
+#define PML4_GPA LOADER_LINUX_PAGE_TABLES
+#define PDPT_GPA (LOADER_LINUX_PAGE_TABLES + PAGE)
+#define PD_GPA (LOADER_LINUX_PAGE_TABLES + 2 * PAGE)
+#define GDT_CODE64 0x00AF9A000000FFFFull /* present, DPL 0, execute/read, L, 4 GiB */
+#define GDT_DATA 0x00CF92000000FFFFull   /* present, DPL 0, read/write, 32-bit, 4 GiB */
+#define GDT_ENTRIES 4u                   /* null, unused, __BOOT_CS, __BOOT_DS */
+#define GDTR_OFFSET 0x20u                /* in the trampoline page: limit (2), base (4) */
+#define CODE_OFFSET 0x40u
+#define CR4_PAE 0x20u
+#define CR0_PE_PG 0x80000001u
+#define MSR_EFER 0xC0000080u
+#define EFER_LME 0x100u
+
+struct linux_plan {
+    size_t setup_size;   /* file offset of the protected-mode kernel */
+    uint64_t file_size;  /* its bytes in the file */
+    uint64_t mem_size;   /* what it needs in RAM: max(init_size, file_size) */
+    uint64_t load;       /* its GPA */
+    uint64_t initrd;     /* GPA of the initrd (0: none) */
+    size_t hdr_end;      /* end of the setup header in the image */
+    size_t cmdline_bytes;
+};
+
+/* Checks the header and the file's extent. */
+static int linux_header(const uint8_t *image, size_t size, struct linux_plan *p)
+{
+    if (size < LOADER_LINUX_HDR_MAGIC + 4 ||
+        rd16(image + LOADER_LINUX_HDR_BOOT_FLAG) != LOADER_LINUX_BOOT_FLAG ||
+        rd32(image + LOADER_LINUX_HDR_MAGIC) != LOADER_LINUX_MAGIC)
+        return -ENOEXEC;
+    p->hdr_end = LOADER_LINUX_HDR_MAGIC + (size_t)image[LOADER_LINUX_HDR_JUMP + 1];
+    if (p->hdr_end > size || p->hdr_end < LOADER_LINUX_HDR_VERSION + 2)
+        return -EINVAL;
+    if (rd16(image + LOADER_LINUX_HDR_VERSION) < LOADER_LINUX_MIN_VERSION)
+        return -ENOTSUP;
+    if (p->hdr_end < LOADER_LINUX_HDR_END_MIN + 4)
+        return -EINVAL;
+    if (!(image[LOADER_LINUX_HDR_LOADFLAGS] & LOADER_LINUX_LOADED_HIGH) ||
+        !(rd16(image + LOADER_LINUX_HDR_XLOADFLAGS) & LOADER_LINUX_XLF_KERNEL_64))
+        return -ENOTSUP;
+    size_t sects = image[LOADER_LINUX_HDR_SETUP_SECTS];
+    p->setup_size = ((sects ? sects : SETUP_SECTS_DEFAULT) + 1) * SECTOR;
+    p->file_size = (uint64_t)rd32(image + LOADER_LINUX_HDR_SYSSIZE) * 16;
+    if (p->setup_size > size || p->file_size == 0 || p->file_size > size - p->setup_size)
+        return -EINVAL;
+    uint64_t init_size = rd32(image + LOADER_LINUX_HDR_INIT_SIZE);
+    p->mem_size = init_size > p->file_size ? init_size : p->file_size;
+    return 0;
+}
+
+/* The kernel's GPA: pref_address, or for a relocatable kernel the lowest aligned fit. */
+static int linux_place_kernel(const uint8_t *image, const struct loader_memmap *map, size_t nmap,
+                              size_t ram_size, struct linux_plan *p)
+{
+    uint64_t pref = rd64(image + LOADER_LINUX_HDR_PREF_ADDRESS);
+    uint64_t align = rd32(image + LOADER_LINUX_HDR_KERNEL_ALIGNMENT);
+    bool relocatable = image[LOADER_LINUX_HDR_RELOCATABLE] != 0;
+    if (!relocatable) {
+        p->load = pref;
+        return pref >= LOADER_LINUX_MIN_LOAD && pref < GPA_LIMIT &&
+                       usable(map, nmap, ram_size, pref, pref + p->mem_size)
+                   ? 0
+                   : -ENOSPC;
+    }
+    if (align < PAGE || (align & (align - 1)) || align >= GPA_LIMIT)
+        return -EINVAL;
+    if (pref >= LOADER_LINUX_MIN_LOAD && pref < GPA_LIMIT && !(pref & (align - 1)) &&
+        usable(map, nmap, ram_size, pref, pref + p->mem_size)) {
+        p->load = pref;
+        return 0;
+    }
+    p->load = UINT64_MAX;
+    for (size_t i = 0; i < nmap; i++) {
+        if (map[i].type != LOADER_MEM_RAM || map[i].base >= GPA_LIMIT)
+            continue;
+        uint64_t a = align_up(map[i].base < LOADER_LINUX_MIN_LOAD ? LOADER_LINUX_MIN_LOAD
+                                                                   : map[i].base, align);
+        if (a < p->load && a < GPA_LIMIT && usable(map, nmap, ram_size, a, a + p->mem_size))
+            p->load = a;
+    }
+    return p->load == UINT64_MAX ? -ENOSPC : 0;
+}
+
+/* The initrd's GPA: page-aligned, as high as it fits below initrd_addr_max + 1 and above the
+ * kernel. */
+static int linux_place_initrd(const uint8_t *image, size_t initrd_size,
+                              const struct loader_memmap *map, size_t nmap, size_t ram_size,
+                              struct linux_plan *p)
+{
+    uint64_t limit = (uint64_t)rd32(image + LOADER_LINUX_HDR_INITRD_ADDR_MAX) + 1;
+    uint64_t floor = p->load + p->mem_size;
+    p->initrd = 0;
+    for (size_t i = 0; i < nmap; i++) {
+        uint64_t end = entry_end(&map[i]);
+        end = end < limit ? end : limit;
+        end = end < ram_size ? end : ram_size;
+        if (map[i].type != LOADER_MEM_RAM || end < initrd_size)
+            continue;
+        uint64_t start = (end - initrd_size) & ~(uint64_t)(PAGE - 1);
+        if (start >= floor && start >= map[i].base && start > p->initrd &&
+            usable(map, nmap, ram_size, start, start + initrd_size))
+            p->initrd = start;
+    }
+    return p->initrd ? 0 : -ENOSPC;
+}
+
+/* Identity map of the first 4 GiB with 2 MiB pages. */
+static void linux_page_tables(uint8_t *ram)
+{
+    memset(ram + PML4_GPA, 0, 2 * PAGE);
+    wr64(ram + PML4_GPA, PDPT_GPA | PT_PRESENT_RW);
+    for (uint64_t d = 0; d < PT_DIRECTORIES; d++) {
+        wr64(ram + PDPT_GPA + d * 8, (PD_GPA + d * PAGE) | PT_PRESENT_RW);
+        for (uint64_t e = 0; e < PAGE / 8; e++)
+            wr64(ram + PD_GPA + d * PAGE + e * 8,
+                 ((d * (PAGE / 8) + e) * LARGE_PAGE) | PT_PRESENT_RW | PT_LARGE);
+    }
+}
+
+static size_t emit(uint8_t *code, size_t at, const uint8_t *bytes, size_t n)
+{
+    memcpy(code + at, bytes, n);
+    return at + n;
+}
+
+static size_t emit32(uint8_t *code, size_t at, uint32_t v)
+{
+    wr32(code + at, v);
+    return at + 4;
+}
+
+/* The GDT and the trampoline, entered in 32-bit protected mode with paging off: load the GDT,
+ * enable PAE, load CR3, set EFER.LME, enable paging, far-jump to the 64-bit code segment, load
+ * the data segments, RSP, RSI, clear RBP/RDI/RBX and jump to startup_64. */
+static void linux_trampoline(uint8_t *ram, const struct loader_long_mode *lm)
+{
+    uint8_t *page = ram + LOADER_LINUX_TRAMPOLINE;
+    memset(page, 0, PAGE);
+    wr64(page + LOADER_LINUX_BOOT_CS, GDT_CODE64);
+    wr64(page + LOADER_LINUX_BOOT_DS, GDT_DATA);
+    wr16(page + GDTR_OFFSET, lm->gdt_limit);
+    wr32(page + GDTR_OFFSET + 2, (uint32_t)lm->gdt_base);
+
+    uint8_t *c = page + CODE_OFFSET;
+    size_t n = emit(c, 0, (const uint8_t[]){0x0F, 0x01, 0x15}, 3); /* lgdt [gdtr] */
+    n = emit32(c, n, LOADER_LINUX_TRAMPOLINE + GDTR_OFFSET);
+    n = emit(c, n, (const uint8_t[]){0x0F, 0x20, 0xE0, 0x83, 0xC8, CR4_PAE, 0x0F, 0x22, 0xE0}, 9);
+    n = emit(c, n, (const uint8_t[]){0xB8}, 1); /* mov eax, cr3 value; mov cr3, eax */
+    n = emit32(c, n, (uint32_t)lm->cr3);
+    n = emit(c, n, (const uint8_t[]){0x0F, 0x22, 0xD8, 0xB9}, 4); /* mov ecx, EFER; rdmsr */
+    n = emit32(c, n, MSR_EFER);
+    n = emit(c, n, (const uint8_t[]){0x0F, 0x32, 0x0D}, 3); /* or eax, LME; wrmsr */
+    n = emit32(c, n, EFER_LME);
+    n = emit(c, n, (const uint8_t[]){0x0F, 0x30, 0x0F, 0x20, 0xC0, 0x0D}, 6); /* cr0 |= PE|PG */
+    n = emit32(c, n, CR0_PE_PG);
+    n = emit(c, n, (const uint8_t[]){0x0F, 0x22, 0xC0, 0xEA}, 4); /* ljmp cs:long64 */
+    size_t target = n;
+    n += 4;
+    n = emit(c, n, (const uint8_t[]){(uint8_t)lm->cs, (uint8_t)(lm->cs >> 8)}, 2);
+    emit32(c, target, (uint32_t)(LOADER_LINUX_TRAMPOLINE + CODE_OFFSET + n));
+    n = emit(c, n, (const uint8_t[]){0xB8}, 1); /* long64: mov eax, ds; mov ds/es/ss/fs/gs */
+    n = emit32(c, n, lm->ds);
+    n = emit(c, n, (const uint8_t[]){0x8E, 0xD8, 0x8E, 0xC0, 0x8E, 0xD0, 0x8E, 0xE0, 0x8E, 0xE8,
+                                     0xBC}, 11); /* mov esp, rsp */
+    n = emit32(c, n, (uint32_t)lm->rsp);
+    n = emit(c, n, (const uint8_t[]){0xBE}, 1); /* mov esi, zero page */
+    n = emit32(c, n, (uint32_t)lm->rsi);
+    n = emit(c, n, (const uint8_t[]){0x31, 0xED, 0x31, 0xFF, 0x31, 0xDB, 0xB8}, 7);
+    n = emit32(c, n, (uint32_t)lm->rip); /* mov eax, startup_64; jmp rax */
+    emit(c, n, (const uint8_t[]){0xFF, 0xE0}, 2);
+}
+
+static void linux_zero_page(uint8_t *ram, const uint8_t *image, const struct linux_plan *p,
+                            size_t initrd_size, uint64_t rsdp, const struct loader_memmap *map,
+                            size_t nmap)
+{
+    uint8_t *bp = ram + LOADER_LINUX_ZERO_PAGE;
+    size_t hdr_end = p->hdr_end < LOADER_LINUX_BP_HDR_END ? p->hdr_end : LOADER_LINUX_BP_HDR_END;
+    memset(bp, 0, PAGE);
+    memcpy(bp + LOADER_LINUX_HDR_SETUP_SECTS, image + LOADER_LINUX_HDR_SETUP_SECTS,
+           hdr_end - LOADER_LINUX_HDR_SETUP_SECTS);
+    bp[LOADER_LINUX_HDR_TYPE_OF_LOADER] = LOADER_LINUX_TYPE_OF_LOADER;
+    wr32(bp + LOADER_LINUX_HDR_CODE32_START, (uint32_t)p->load);
+    wr32(bp + LOADER_LINUX_HDR_CMD_LINE_PTR, LOADER_LINUX_CMDLINE);
+    wr32(bp + LOADER_LINUX_HDR_RAMDISK_IMAGE, (uint32_t)p->initrd);
+    wr32(bp + LOADER_LINUX_HDR_RAMDISK_SIZE, (uint32_t)initrd_size);
+    wr64(bp + LOADER_LINUX_BP_ACPI_RSDP, rsdp);
+    bp[LOADER_LINUX_BP_E820_ENTRIES] = (uint8_t)nmap;
+    for (size_t i = 0; i < nmap; i++) {
+        uint8_t *e = bp + LOADER_LINUX_BP_E820_TABLE + i * LOADER_LINUX_E820_ENTRY_SIZE;
+        wr64(e, map[i].base);
+        wr64(e + 8, map[i].length);
+        wr32(e + 16, map[i].type);
+    }
+}
+
+int loader_linux(const uint8_t *image, size_t size, const char *cmdline, const uint8_t *initrd,
+                 size_t initrd_size, uint64_t rsdp, uint8_t *ram, size_t ram_size,
+                 const struct loader_memmap *map, size_t nmap, struct loader_result *out)
+{
+    struct loader_memmap defmap[LOADER_MEMMAP_DEFAULT_MAX];
+    struct linux_plan plan;
+    int r;
+
+    if (!image || !ram || !out || (initrd_size && !initrd) || (nmap && !map))
+        return -EINVAL;
+    if (!map || !nmap) {
+        map = defmap;
+        nmap = loader_memmap_default(ram_size, defmap, LOADER_MEMMAP_DEFAULT_MAX);
+    }
+    if ((r = linux_header(image, size, &plan)) != 0)
+        return r;
+    plan.initrd = 0;
+    plan.cmdline_bytes = str_bytes(cmdline);
+    if (plan.cmdline_bytes - 1 > rd32(image + LOADER_LINUX_HDR_CMDLINE_SIZE) ||
+        plan.cmdline_bytes > LOADER_LINUX_CMDLINE_MAX)
+        return -E2BIG;
+    if (nmap > LOADER_LINUX_E820_MAX ||
+        !usable(map, nmap, ram_size, LOADER_LINUX_ZERO_PAGE,
+                LOADER_LINUX_CMDLINE + LOADER_LINUX_CMDLINE_MAX))
+        return -ENOSPC;
+    if ((r = linux_place_kernel(image, map, nmap, ram_size, &plan)) != 0)
+        return r;
+    if (initrd_size && (r = linux_place_initrd(image, initrd_size, map, nmap, ram_size, &plan)))
+        return r;
+
+    memset(out, 0, sizeof(*out));
+    struct loader_long_mode *lm = &out->long_mode;
+    lm->rip = plan.load + LOADER_LINUX_ENTRY64;
+    lm->rsi = LOADER_LINUX_ZERO_PAGE;
+    lm->rsp = LOADER_LINUX_PAGE_TABLES; /* the top of the trampoline page */
+    lm->cr3 = PML4_GPA;
+    lm->gdt_base = LOADER_LINUX_TRAMPOLINE;
+    lm->gdt_limit = GDT_ENTRIES * 8 - 1;
+    lm->cs = LOADER_LINUX_BOOT_CS;
+    lm->ds = LOADER_LINUX_BOOT_DS;
+
+    memcpy(ram + plan.load, image + plan.setup_size, (size_t)plan.file_size);
+    if (initrd_size)
+        memcpy(ram + plan.initrd, initrd, initrd_size);
+    linux_zero_page(ram, image, &plan, initrd_size, rsdp, map, nmap);
+    linux_trampoline(ram, lm);
+    linux_page_tables(ram);
+    memset(ram + LOADER_LINUX_CMDLINE, 0, LOADER_LINUX_CMDLINE_MAX);
+    put_str(ram, LOADER_LINUX_CMDLINE, cmdline);
+
+    out->entry = LOADER_LINUX_TRAMPOLINE + CODE_OFFSET;
+    out->image_start = plan.load;
+    out->image_end = plan.load + plan.mem_size;
+    out->initrd_start = plan.initrd;
+    out->initrd_end = initrd_size ? plan.initrd + initrd_size : 0;
+    out->modules_end = initrd_size ? out->initrd_end : out->image_end;
+    out->info_start = LOADER_LINUX_ZERO_PAGE;
+    out->info_end = LOADER_LINUX_CMDLINE + LOADER_LINUX_CMDLINE_MAX;
     return 0;
 }

@@ -1,6 +1,8 @@
-/* whpvm's boot-image loaders: a flat binary, or a Multiboot 1 kernel (a.out kludge or ELF32) with
- * its command line, modules, memory map and info structure. Pure: they fill a guest-RAM buffer
- * the caller owns (GPA 0 at ram[0]) and never touch the hypervisor, so they are unit-tested. */
+/* whpvm's boot-image loaders: a flat binary, a Multiboot 1 kernel (a.out kludge or ELF32) with
+ * its command line, modules, memory map and info structure, or a Linux bzImage (the x86 boot
+ * protocol's 64-bit entry) with its zero page, command line and initrd. Pure: they fill a
+ * guest-RAM buffer the caller owns (GPA 0 at ram[0]) and never touch the hypervisor, so they are
+ * unit-tested. */
 #ifndef WHPVM_LOADER_H
 #define WHPVM_LOADER_H
 
@@ -46,6 +48,17 @@ struct loader_module {
     const char *cmdline; /* the module's string; NULL: an empty string */
 };
 
+/* The 64-bit boot protocol's machine state at the kernel's entry (Linux only): long mode, paging
+ * on with cr3's identity map of the first 4 GiB (2 MiB pages), a GDT with a 64-bit code segment
+ * at `cs` and a flat data segment at `ds` (also in ES, SS, FS, GS), interrupts off, RSI = rsi
+ * (the zero page), RSP = rsp, RBP = RDI = RBX = 0, RIP = rip (startup_64). */
+struct loader_long_mode {
+    uint64_t rip, rsi, rsp, cr3;
+    uint64_t gdt_base;
+    uint16_t gdt_limit;
+    uint16_t cs, ds;
+};
+
 struct loader_result {
     uint64_t entry;       /* GPA of the first instruction */
     uint32_t eax;         /* multiboot: LOADER_MB_BOOT_MAGIC; flat: 0 */
@@ -53,8 +66,11 @@ struct loader_result {
     uint64_t image_start; /* GPA range the kernel occupies, bss included */
     uint64_t image_end;
     uint64_t modules_end; /* end of the last module; image_end when there are none */
-    uint64_t info_start;  /* GPA range of the boot information (multiboot only) */
+    uint64_t info_start;  /* GPA range of the boot information (multiboot, Linux) */
     uint64_t info_end;
+    uint64_t initrd_start; /* Linux: the initrd's GPA range; both 0 without one */
+    uint64_t initrd_end;
+    struct loader_long_mode long_mode; /* Linux: the state the trampoline enters; else zero */
 };
 
 /* Copies a flat binary to load_gpa; entry = load_gpa. The CPU mode at entry is the caller's
@@ -103,5 +119,74 @@ int loader_multiboot(const uint8_t *image, size_t size, const char *cmdline,
                      const struct loader_module *modules, size_t nmodules, uint8_t *ram,
                      size_t ram_size, const struct loader_memmap *map, size_t nmap,
                      struct loader_result *out);
+
+/* Linux x86 boot protocol (Documentation/arch/x86/boot.rst): setup-header and zero-page fields. */
+#define LOADER_LINUX_MAGIC 0x53726448u   /* "HdrS" at LOADER_LINUX_HDR_MAGIC */
+#define LOADER_LINUX_MIN_VERSION 0x020Cu /* 2.12: xloadflags, so XLF_KERNEL_64 can be checked */
+#define LOADER_LINUX_TYPE_OF_LOADER 0xFFu /* "undefined" boot loader */
+#define LOADER_LINUX_ENTRY64 0x200u      /* startup_64 = load address + 0x200 */
+#define LOADER_LINUX_BOOT_CS 0x10u       /* __BOOT_CS */
+#define LOADER_LINUX_BOOT_DS 0x18u       /* __BOOT_DS */
+#define LOADER_LINUX_E820_MAX 128u       /* E820_MAX_ENTRIES_ZEROPAGE */
+/* Offsets in the image (and, from 0x1F1 on, in the zero page, which holds a copy of the header). */
+#define LOADER_LINUX_HDR_SETUP_SECTS 0x1F1u
+#define LOADER_LINUX_HDR_SYSSIZE 0x1F4u
+#define LOADER_LINUX_HDR_BOOT_FLAG 0x1FEu
+#define LOADER_LINUX_HDR_JUMP 0x200u
+#define LOADER_LINUX_HDR_MAGIC 0x202u
+#define LOADER_LINUX_HDR_VERSION 0x206u
+#define LOADER_LINUX_HDR_TYPE_OF_LOADER 0x210u
+#define LOADER_LINUX_HDR_LOADFLAGS 0x211u
+#define LOADER_LINUX_HDR_CODE32_START 0x214u
+#define LOADER_LINUX_HDR_RAMDISK_IMAGE 0x218u
+#define LOADER_LINUX_HDR_RAMDISK_SIZE 0x21Cu
+#define LOADER_LINUX_HDR_CMD_LINE_PTR 0x228u
+#define LOADER_LINUX_HDR_INITRD_ADDR_MAX 0x22Cu
+#define LOADER_LINUX_HDR_KERNEL_ALIGNMENT 0x230u
+#define LOADER_LINUX_HDR_RELOCATABLE 0x234u
+#define LOADER_LINUX_HDR_XLOADFLAGS 0x236u
+#define LOADER_LINUX_HDR_CMDLINE_SIZE 0x238u
+#define LOADER_LINUX_HDR_PREF_ADDRESS 0x258u
+#define LOADER_LINUX_HDR_INIT_SIZE 0x260u
+#define LOADER_LINUX_HDR_END_MIN 0x264u  /* a 2.12 header reaches at least past init_size */
+#define LOADER_LINUX_BP_ACPI_RSDP 0x070u /* boot_params.acpi_rsdp_addr (protocol 2.14) */
+#define LOADER_LINUX_BP_E820_ENTRIES 0x1E8u
+#define LOADER_LINUX_BP_HDR_END 0x290u   /* the header copy may not reach further */
+#define LOADER_LINUX_BP_E820_TABLE 0x2D0u
+#define LOADER_LINUX_E820_ENTRY_SIZE 20u
+#define LOADER_LINUX_BOOT_FLAG 0xAA55u
+#define LOADER_LINUX_LOADED_HIGH 0x01u   /* loadflags: protected-mode code at 1 MiB (bzImage) */
+#define LOADER_LINUX_XLF_KERNEL_64 0x01u /* xloadflags: has the 64-bit entry */
+
+/* Where the Linux boot data goes, inside the multiboot info window (which must be RAM): the zero
+ * page, the GDT and the 32-bit trampoline that enters long mode, the page tables (PML4, PDPT and
+ * four page directories), then the command line; the kernel and initrd go at or above 1 MiB. */
+#define LOADER_LINUX_ZERO_PAGE 0x10000u
+#define LOADER_LINUX_TRAMPOLINE 0x11000u
+#define LOADER_LINUX_PAGE_TABLES 0x12000u
+#define LOADER_LINUX_CMDLINE 0x18000u
+#define LOADER_LINUX_CMDLINE_MAX 0x8000u /* bytes, terminator included */
+#define LOADER_LINUX_MIN_LOAD 0x100000u
+
+/* Loads a Linux bzImage for the 64-bit boot protocol. The image must have the boot flag 0xAA55
+ * and "HdrS", protocol 2.12 or later, loadflags LOADED_HIGH and xloadflags XLF_KERNEL_64; the
+ * protected-mode kernel (syssize * 16 bytes after the (setup_sects + 1) * 512 setup bytes, which
+ * must all be in the file) goes to pref_address, or, when the kernel is relocatable and that does
+ * not fit, to the lowest kernel_alignment-aligned address at or above 1 MiB where init_size bytes
+ * fit in RAM. The initrd (optional) goes page-aligned as high as it fits in RAM, above the kernel,
+ * ending at or below initrd_addr_max + 1; the command line (NULL: "") may be at most cmdline_size
+ * bytes long. RAM means what it does for loader_multiboot (map, or the default map); the zero
+ * page gets a copy of the setup header, type_of_loader 0xFF, cmd_line_ptr, the initrd,
+ * acpi_rsdp_addr = rsdp (0: none) and the e820 table = map. The page tables, GDT and a 32-bit
+ * trampoline are written at LOADER_LINUX_TRAMPOLINE: out->entry is the trampoline (entered in
+ * the multiboot machine state, EAX/EBX ignored), which sets up out->long_mode and jumps to
+ * startup_64. Nothing is written to ram unless the whole load succeeds.
+ * Returns 0, -ENOEXEC (not a bzImage), -ENOTSUP (protocol older than 2.12, no LOADED_HIGH or no
+ * XLF_KERNEL_64), -EINVAL (truncated image, header fields that contradict each other or overflow,
+ * NULL arguments), -ENOSPC (kernel, initrd or boot data do not fit in RAM, more than
+ * LOADER_LINUX_E820_MAX map entries) or -E2BIG (command line longer than cmdline_size). */
+int loader_linux(const uint8_t *image, size_t size, const char *cmdline, const uint8_t *initrd,
+                 size_t initrd_size, uint64_t rsdp, uint8_t *ram, size_t ram_size,
+                 const struct loader_memmap *map, size_t nmap, struct loader_result *out);
 
 #endif

@@ -1,5 +1,6 @@
 /* Unit tests of whpvm's boot-image loaders: multiboot images built here (a.out kludge and ELF32)
- * are loaded and the info structure, command line, modules and memory map checked byte by byte;
+ * and synthetic Linux bzImages are loaded and the info structure or zero page, command line,
+ * modules or initrd, memory map, page tables and trampoline checked byte by byte;
  * truncated, garbage and adversarial images must fail cleanly and leave guest RAM untouched. */
 #include <errno.h>
 #include <stdio.h>
@@ -606,6 +607,281 @@ static void test_fuzz(void)
     CHECK(successes > 0);
 }
 
+/* A synthetic bzImage: 2 setup sectors after the boot sector, BZ_KSIZE bytes of protected-mode
+ * kernel, protocol 2.15, 64-bit, relocatable (2 MiB alignment), preferred at BZ_PREF, init_size
+ * BZ_INIT. */
+#define BZ_SETUP (3 * 512u)
+#define BZ_KSIZE 0x1000u
+#define BZ_SIZE (BZ_SETUP + BZ_KSIZE)
+#define BZ_PREF 0x200000u
+#define BZ_INIT 0x300000u
+#define BZ_ALIGN 0x200000u
+#define BZ_RSDP 0xF0000u
+static void make_bz(uint8_t *image)
+{
+    memset(image, 0, BZ_SIZE);
+    image[LOADER_LINUX_HDR_SETUP_SECTS] = 2;
+    wr32(image + LOADER_LINUX_HDR_SYSSIZE, BZ_KSIZE / 16);
+    put16(image + LOADER_LINUX_HDR_BOOT_FLAG, LOADER_LINUX_BOOT_FLAG);
+    image[LOADER_LINUX_HDR_JUMP] = 0xEB;
+    image[LOADER_LINUX_HDR_JUMP + 1] = 0x6A; /* header ends at 0x26C */
+    wr32(image + LOADER_LINUX_HDR_MAGIC, LOADER_LINUX_MAGIC);
+    put16(image + LOADER_LINUX_HDR_VERSION, 0x020F);
+    image[LOADER_LINUX_HDR_LOADFLAGS] = LOADER_LINUX_LOADED_HIGH;
+    wr32(image + LOADER_LINUX_HDR_INITRD_ADDR_MAX, 0x7FFFFFFF);
+    wr32(image + LOADER_LINUX_HDR_KERNEL_ALIGNMENT, BZ_ALIGN);
+    image[LOADER_LINUX_HDR_RELOCATABLE] = 1;
+    put16(image + LOADER_LINUX_HDR_XLOADFLAGS, LOADER_LINUX_XLF_KERNEL_64);
+    wr32(image + LOADER_LINUX_HDR_CMDLINE_SIZE, 2047);
+    wr64(image + LOADER_LINUX_HDR_PREF_ADDRESS, BZ_PREF);
+    wr32(image + LOADER_LINUX_HDR_INIT_SIZE, BZ_INIT);
+    for (size_t i = BZ_SETUP; i < BZ_SIZE; i++)
+        image[i] = (uint8_t)(i * 11 + 3);
+}
+
+static int load_bz(const uint8_t *image, size_t size, const char *cmdline, size_t initrd_size,
+                   struct loader_result *res)
+{
+    static uint8_t initrd[0x3000];
+    for (size_t i = 0; i < sizeof(initrd); i++)
+        initrd[i] = (uint8_t)(i * 5 + 9);
+    return loader_linux(image, size, cmdline, initrd_size ? initrd : NULL,
+                        initrd_size <= sizeof(initrd) ? initrd_size : 0, BZ_RSDP, ram, RAM_SIZE,
+                        NULL, 0, res);
+}
+
+/* Expects err and RAM untouched. */
+static int bz_fails(const uint8_t *image, size_t size, const char *cmdline, size_t initrd_size,
+                    int err)
+{
+    struct loader_result res;
+    fill_ram();
+    int r = load_bz(image, size, cmdline, initrd_size, &res);
+    if (r != err)
+        printf("  got %d, want %d\n", r, err);
+    return r == err && ram_untouched();
+}
+
+/* The GPA a 4-level walk of the loader's page tables gives for va, or UINT64_MAX. */
+static uint64_t walk(uint64_t cr3, uint64_t va)
+{
+    uint64_t e = get64(ram + cr3 + ((va >> 39) & 511) * 8);
+    if (!(e & 1))
+        return UINT64_MAX;
+    e = get64(ram + (e & ~0xFFFull) + ((va >> 30) & 511) * 8);
+    if (!(e & 1) || (e & 0x80))
+        return UINT64_MAX;
+    e = get64(ram + (e & ~0xFFFull) + ((va >> 21) & 511) * 8);
+    if (!(e & 1) || !(e & 0x80) || !(e & 2))
+        return UINT64_MAX;
+    return (e & ~0x1FFFFFull) + (va & 0x1FFFFF);
+}
+
+static void test_linux(void)
+{
+    static uint8_t image[BZ_SIZE];
+    make_bz(image);
+    struct loader_result res;
+    fill_ram();
+    CHECK(load_bz(image, BZ_SIZE, "console=ttyS0 quiet", 0x1800, &res) == 0);
+    const uint8_t *bp = ram + LOADER_LINUX_ZERO_PAGE;
+
+    /* The kernel at its preferred address; the initrd page-aligned at the top of RAM. */
+    CHECK(memcmp(ram + BZ_PREF, image + BZ_SETUP, BZ_KSIZE) == 0);
+    CHECK(ram[BZ_PREF + BZ_KSIZE] == 0xAA);
+    CHECK_EQ(res.image_start, BZ_PREF);
+    CHECK_EQ(res.image_end, BZ_PREF + BZ_INIT);
+    CHECK_EQ(res.initrd_start, RAM_SIZE - 0x2000);
+    CHECK_EQ(res.initrd_end, RAM_SIZE - 0x2000 + 0x1800);
+    CHECK(ram[res.initrd_start] == 9 && ram[res.initrd_start + 1] == 14);
+
+    /* The zero page: the header copy, what the loader filled in, the e820 table. */
+    CHECK_EQ(rd16(bp + LOADER_LINUX_HDR_BOOT_FLAG), LOADER_LINUX_BOOT_FLAG);
+    CHECK_EQ(get32(bp + LOADER_LINUX_HDR_MAGIC), LOADER_LINUX_MAGIC);
+    CHECK_EQ(get32(bp + LOADER_LINUX_HDR_INIT_SIZE), BZ_INIT);
+    CHECK(bp[0x26C] == 0 && bp[LOADER_LINUX_BP_HDR_END] == 0);
+    CHECK_EQ(bp[LOADER_LINUX_HDR_TYPE_OF_LOADER], 0xFF);
+    CHECK_EQ(get32(bp + LOADER_LINUX_HDR_CODE32_START), BZ_PREF);
+    CHECK_EQ(get32(bp + LOADER_LINUX_HDR_CMD_LINE_PTR), LOADER_LINUX_CMDLINE);
+    CHECK(!strcmp((const char *)ram + LOADER_LINUX_CMDLINE, "console=ttyS0 quiet"));
+    CHECK_EQ(get32(bp + LOADER_LINUX_HDR_RAMDISK_IMAGE), res.initrd_start);
+    CHECK_EQ(get32(bp + LOADER_LINUX_HDR_RAMDISK_SIZE), 0x1800);
+    CHECK_EQ(get64(bp + LOADER_LINUX_BP_ACPI_RSDP), BZ_RSDP);
+    CHECK_EQ(bp[LOADER_LINUX_BP_E820_ENTRIES], 4);
+    static const uint64_t e820[4][3] = {
+        {0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xE0000, 0x20000, 2}, {0x100000, RAM_SIZE - 0x100000, 1}};
+    for (size_t i = 0; i < 4; i++) {
+        const uint8_t *e = bp + LOADER_LINUX_BP_E820_TABLE + i * LOADER_LINUX_E820_ENTRY_SIZE;
+        CHECK_EQ(get64(e), e820[i][0]);
+        CHECK_EQ(get64(e + 8), e820[i][1]);
+        CHECK_EQ(get32(e + 16), e820[i][2]);
+    }
+
+    /* The long-mode state, the page tables (identity, 4 GiB) and the GDT. */
+    const struct loader_long_mode *lm = &res.long_mode;
+    CHECK_EQ(lm->rip, BZ_PREF + LOADER_LINUX_ENTRY64);
+    CHECK_EQ(lm->rsi, LOADER_LINUX_ZERO_PAGE);
+    CHECK_EQ(lm->cs, LOADER_LINUX_BOOT_CS);
+    CHECK_EQ(lm->ds, LOADER_LINUX_BOOT_DS);
+    CHECK_EQ(lm->gdt_base, LOADER_LINUX_TRAMPOLINE);
+    CHECK_EQ(lm->gdt_limit, 31);
+    CHECK(lm->rsp > res.entry && lm->rsp <= lm->cr3);
+    CHECK_EQ(walk(lm->cr3, 0), 0);
+    CHECK_EQ(walk(lm->cr3, BZ_PREF + 0x234), BZ_PREF + 0x234);
+    CHECK_EQ(walk(lm->cr3, 0xFEE00030), 0xFEE00030);
+    CHECK_EQ(walk(lm->cr3, 0xFFFFFFFF), 0xFFFFFFFF);
+    CHECK_EQ(walk(lm->cr3, 1ull << 32), UINT64_MAX);
+    const uint8_t *gdt = ram + lm->gdt_base;
+    CHECK_EQ(get64(gdt + LOADER_LINUX_BOOT_CS), 0x00AF9A000000FFFFull);
+    CHECK_EQ(get64(gdt + LOADER_LINUX_BOOT_DS), 0x00CF92000000FFFFull);
+
+    /* The trampoline: lgdt first; the far jump lands on "mov eax, __BOOT_DS"; it ends with
+     * "mov esi, zero page; ...; mov eax, startup_64; jmp rax". */
+    const uint8_t *c = ram + res.entry;
+    CHECK(c[0] == 0x0F && c[1] == 0x01 && c[2] == 0x15);
+    const uint8_t *jmp = memchr(c, 0xEA, 64);
+    CHECK(jmp && rd16(jmp + 5) == LOADER_LINUX_BOOT_CS);
+    const uint8_t *l64 = jmp ? ram + get32(jmp + 1) : c;
+    CHECK(l64[0] == 0xB8 && get32(l64 + 1) == LOADER_LINUX_BOOT_DS);
+    CHECK(l64[15] == 0xBC && get32(l64 + 16) == lm->rsp);
+    CHECK(l64[20] == 0xBE && get32(l64 + 21) == LOADER_LINUX_ZERO_PAGE);
+    CHECK(l64[31] == 0xB8 && get32(l64 + 32) == lm->rip && l64[36] == 0xFF && l64[37] == 0xE0);
+
+    /* Without an initrd: none in the zero page. */
+    CHECK(load_bz(image, BZ_SIZE, NULL, 0, &res) == 0);
+    CHECK(res.initrd_start == 0 && res.initrd_end == 0 && res.modules_end == res.image_end);
+    CHECK_EQ(get32(bp + LOADER_LINUX_HDR_RAMDISK_SIZE), 0);
+    CHECK_EQ(ram[LOADER_LINUX_CMDLINE], 0);
+}
+
+static void test_linux_placement(void)
+{
+    static uint8_t image[BZ_SIZE], good[BZ_SIZE];
+    make_bz(good);
+    struct loader_result res;
+#define BZ(stmt) (memcpy(image, good, BZ_SIZE), (stmt), image)
+    /* Preferred address outside RAM or misaligned: the lowest aligned fit at or above 1 MiB. */
+    CHECK(load_bz(BZ(wr64(image + LOADER_LINUX_HDR_PREF_ADDRESS, 0x1000000)), BZ_SIZE, "", 0,
+                  &res) == 0);
+    CHECK_EQ(res.long_mode.rip, BZ_ALIGN + LOADER_LINUX_ENTRY64);
+    CHECK(load_bz(BZ((wr64(image + LOADER_LINUX_HDR_PREF_ADDRESS, 0x123000),
+                      wr32(image + LOADER_LINUX_HDR_KERNEL_ALIGNMENT, 0x1000))),
+                  BZ_SIZE, "", 0, &res) == 0);
+    CHECK_EQ(res.image_start, 0x123000);
+    CHECK(load_bz(BZ((wr64(image + LOADER_LINUX_HDR_PREF_ADDRESS, 0x1000000),
+                      wr32(image + LOADER_LINUX_HDR_KERNEL_ALIGNMENT, 0x1000))),
+                  BZ_SIZE, "", 0, &res) == 0);
+    CHECK_EQ(res.image_start, LOADER_LINUX_MIN_LOAD);
+    /* init_size smaller than the file: the file's size counts. */
+    CHECK(load_bz(BZ(wr32(image + LOADER_LINUX_HDR_INIT_SIZE, 16)), BZ_SIZE, "", 0, &res) == 0);
+    CHECK_EQ(res.image_end, BZ_PREF + BZ_KSIZE);
+    /* initrd_addr_max: the initrd ends at or below it + 1. */
+    CHECK(load_bz(BZ(wr32(image + LOADER_LINUX_HDR_INITRD_ADDR_MAX, 0x5FFFFF)), BZ_SIZE, "",
+                  0x1800, &res) == 0);
+    CHECK_EQ(res.initrd_start, 0x5FE000);
+    /* The longest command line the header allows. */
+    static char cmd[2048];
+    memset(cmd, 'x', 2047);
+    CHECK(load_bz(good, BZ_SIZE, cmd, 0, &res) == 0);
+    CHECK_EQ(strlen((const char *)ram + LOADER_LINUX_CMDLINE), 2047);
+}
+
+static void test_linux_errors(void)
+{
+    static uint8_t image[BZ_SIZE], good[BZ_SIZE];
+    make_bz(good);
+    struct loader_result res;
+    CHECK(bz_fails(BZ(wr32(image + LOADER_LINUX_HDR_MAGIC, 0x53726449)), BZ_SIZE, "", 0, -ENOEXEC));
+    CHECK(bz_fails(BZ(put16(image + LOADER_LINUX_HDR_BOOT_FLAG, 0)), BZ_SIZE, "", 0, -ENOEXEC));
+    CHECK(bz_fails(good, 0x205, "", 0, -ENOEXEC)); /* cut inside the magic */
+    CHECK(bz_fails(good, 0x240, "", 0, -EINVAL));  /* cut inside the header */
+    CHECK(bz_fails(BZ(put16(image + LOADER_LINUX_HDR_VERSION, 0x020B)), BZ_SIZE, "", 0, -ENOTSUP));
+    CHECK(bz_fails(BZ(put16(image + LOADER_LINUX_HDR_XLOADFLAGS, 0x2)), BZ_SIZE, "", 0, -ENOTSUP));
+    CHECK(bz_fails(BZ(image[LOADER_LINUX_HDR_LOADFLAGS] = 0), BZ_SIZE, "", 0, -ENOTSUP));
+    CHECK(bz_fails(BZ(image[LOADER_LINUX_HDR_JUMP + 1] = 0x20), BZ_SIZE, "", 0, -EINVAL));
+    CHECK(bz_fails(good, BZ_SIZE - 1, "", 0, -EINVAL)); /* truncated kernel */
+    CHECK(bz_fails(BZ(image[LOADER_LINUX_HDR_SETUP_SECTS] = 255), BZ_SIZE, "", 0, -EINVAL));
+    CHECK(bz_fails(BZ(wr32(image + LOADER_LINUX_HDR_SYSSIZE, 0)), BZ_SIZE, "", 0, -EINVAL));
+    CHECK(bz_fails(BZ(wr32(image + LOADER_LINUX_HDR_SYSSIZE, 0xFFFFFFFF)), BZ_SIZE, "", 0, -EINVAL));
+    CHECK(bz_fails(BZ(wr32(image + LOADER_LINUX_HDR_KERNEL_ALIGNMENT, 0x3000)), BZ_SIZE, "", 0,
+                   -EINVAL));
+    CHECK(bz_fails(BZ(wr32(image + LOADER_LINUX_HDR_KERNEL_ALIGNMENT, 0)), BZ_SIZE, "", 0, -EINVAL));
+    /* Does not fit: init_size, a fixed address outside RAM or below 1 MiB, the initrd. */
+    CHECK(bz_fails(BZ(wr32(image + LOADER_LINUX_HDR_INIT_SIZE, RAM_SIZE)), BZ_SIZE, "", 0, -ENOSPC));
+    CHECK(bz_fails(BZ(wr32(image + LOADER_LINUX_HDR_INIT_SIZE, 0xFFFFFFFF)), BZ_SIZE, "", 0, -ENOSPC));
+    CHECK(bz_fails(BZ((image[LOADER_LINUX_HDR_RELOCATABLE] = 0,
+                       wr64(image + LOADER_LINUX_HDR_PREF_ADDRESS, 0x1000000))),
+                   BZ_SIZE, "", 0, -ENOSPC));
+    CHECK(bz_fails(BZ((image[LOADER_LINUX_HDR_RELOCATABLE] = 0,
+                       wr64(image + LOADER_LINUX_HDR_PREF_ADDRESS, 0x10000))),
+                   BZ_SIZE, "", 0, -ENOSPC));
+    CHECK(bz_fails(BZ((image[LOADER_LINUX_HDR_RELOCATABLE] = 0,
+                       wr64(image + LOADER_LINUX_HDR_PREF_ADDRESS, UINT64_MAX - 0xFFF))),
+                   BZ_SIZE, "", 0, -ENOSPC));
+    CHECK(bz_fails(BZ(wr32(image + LOADER_LINUX_HDR_INITRD_ADDR_MAX, 0x4FFFFF)), BZ_SIZE, "", 0x1800,
+                   -ENOSPC)); /* initrd_addr_max inside the kernel */
+    fill_ram();
+    static const uint8_t big[1];
+    CHECK(loader_linux(good, BZ_SIZE, "", big, RAM_SIZE, 0, ram, RAM_SIZE, NULL, 0, &res) == -ENOSPC);
+    CHECK(loader_linux(good, BZ_SIZE, "", big, SIZE_MAX, 0, ram, RAM_SIZE, NULL, 0, &res) == -ENOSPC);
+    CHECK(loader_linux(good, BZ_SIZE, "", NULL, 16, 0, ram, RAM_SIZE, NULL, 0, &res) == -EINVAL);
+    /* The boot-data window must be RAM; the e820 table has 128 entries. */
+    struct loader_memmap high = {LOADER_LINUX_MIN_LOAD, RAM_SIZE - LOADER_LINUX_MIN_LOAD, 1};
+    CHECK(loader_linux(good, BZ_SIZE, "", NULL, 0, 0, ram, RAM_SIZE, &high, 1, &res) == -ENOSPC);
+    static struct loader_memmap many[LOADER_LINUX_E820_MAX + 1];
+    for (size_t i = 0; i < LOADER_LINUX_E820_MAX + 1; i++)
+        many[i] = (struct loader_memmap){0, RAM_SIZE, 1};
+    CHECK(loader_linux(good, BZ_SIZE, "", NULL, 0, 0, ram, RAM_SIZE, many, LOADER_LINUX_E820_MAX + 1,
+                       &res) == -ENOSPC);
+    CHECK(ram_untouched());
+    /* Command lines longer than cmdline_size. */
+    static char cmd[2049];
+    memset(cmd, 'x', 2048);
+    CHECK(bz_fails(good, BZ_SIZE, cmd, 0, -E2BIG));
+    CHECK(bz_fails(BZ(wr32(image + LOADER_LINUX_HDR_CMDLINE_SIZE, 10)), BZ_SIZE, "console=tty", 0,
+                   -E2BIG));
+    /* A huge cmdline_size: the loader's own limit (the command-line window) still holds. */
+    CHECK(load_bz(BZ(wr32(image + LOADER_LINUX_HDR_CMDLINE_SIZE, 0xFFFFFFFF)), BZ_SIZE, cmd, 0,
+                  &res) == 0);
+    static char huge[LOADER_LINUX_CMDLINE_MAX + 1];
+    memset(huge, 'y', LOADER_LINUX_CMDLINE_MAX);
+    CHECK(bz_fails(image, BZ_SIZE, huge, 0, -E2BIG));
+    /* A bzImage is not a multiboot kernel. */
+    CHECK(load_fails(good, BZ_SIZE, -ENOEXEC));
+#undef BZ
+}
+
+/* Random header bytes and sizes around a valid bzImage: nothing out of bounds (sanitizers), a
+ * failure leaves RAM untouched, a success keeps everything inside RAM and below the limits. */
+static void test_linux_fuzz(void)
+{
+    static uint8_t image[BZ_SIZE], good[BZ_SIZE];
+    make_bz(good);
+    struct loader_result res;
+    int ok = 1, successes = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(image, good, BZ_SIZE);
+        for (int k = 0; k < 3; k++)
+            image[LOADER_LINUX_HDR_SETUP_SECTS + rng() % 0x80] = (uint8_t)(rng() % 2 ? 0 : rng());
+        size_t size = rng() % 4 ? BZ_SIZE : rng() % BZ_SIZE;
+        size_t initrd = rng() % 3 ? rng() % 0x3000 : 0;
+        fill_ram();
+        int r = load_bz(image, size, "console=ttyS0", initrd, &res);
+        if (r == 0) {
+            successes++;
+            uint64_t max = (uint64_t)get32(image + LOADER_LINUX_HDR_INITRD_ADDR_MAX);
+            ok &= res.image_start >= LOADER_LINUX_MIN_LOAD && res.image_end <= RAM_SIZE;
+            ok &= !initrd || (res.initrd_start >= res.image_end && res.initrd_end <= RAM_SIZE &&
+                              res.initrd_end - 1 <= max);
+        } else {
+            ok &= (r == -EINVAL || r == -ENOSPC || r == -ENOEXEC || r == -ENOTSUP || r == -E2BIG) &&
+                  ram_untouched();
+        }
+    }
+    CHECK(ok);
+    CHECK(successes > 0);
+}
+
 int main(void)
 {
     ram = malloc(RAM_SIZE);
@@ -624,6 +900,10 @@ int main(void)
     test_elf_errors();
     test_module_errors();
     test_fuzz();
+    test_linux();
+    test_linux_placement();
+    test_linux_errors();
+    test_linux_fuzz();
     free(ram);
     free(snapshot);
     return check_report();
