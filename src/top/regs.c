@@ -504,8 +504,20 @@ static int set_one(struct groups *g, const struct reg_info *ri, const WHV_REGIST
 }
 
 /* All MSR-backed names of a batch go through one KVM_GET_MSRS / KVM_SET_MSRS. */
-static int msrs(struct whp_vp *vp, const WHV_REGISTER_NAME *names, const struct reg_info *ri,
-                UINT32 count, WHV_REGISTER_VALUE *values, bool set)
+/* The caller's values are reached only through these, at byte offsets: callers may pass less
+ * alignment than WHV_REGISTER_VALUE declares (Microsoft's Rust crates give 8, not 16), and the
+ * compiler may use aligned vector moves on anything of that type. */
+static void value_load(const void *buf, UINT32 i, WHV_REGISTER_VALUE *v)
+{
+    memcpy(v, (const uint8_t *)buf + (size_t)i * sizeof(*v), sizeof(*v));
+}
+
+static void value_store(void *buf, UINT32 i, const WHV_REGISTER_VALUE *v)
+{
+    memcpy((uint8_t *)buf + (size_t)i * sizeof(*v), v, sizeof(*v));
+}
+
+static int msrs(struct whp_vp *vp, const struct reg_info *ri, UINT32 count, void *values, bool set)
 {
     union {
         struct kvm_msrs hdr;
@@ -525,21 +537,25 @@ static int msrs(struct whp_vp *vp, const WHV_REGISTER_NAME *names, const struct 
             return -E2BIG;
         map[m.hdr.nmsrs] = i;
         m.hdr.entries[m.hdr.nmsrs].index = ri[i].arg;
-        if (set)
-            m.hdr.entries[m.hdr.nmsrs].data = values[i].Reg64;
+        if (set) {
+            WHV_REGISTER_VALUE v;
+            value_load(values, i, &v);
+            m.hdr.entries[m.hdr.nmsrs].data = v.Reg64;
+        }
         m.hdr.nmsrs++;
     }
     if (!m.hdr.nmsrs)
         return 0;
-    (void)names;
     int r = kvm_ioctl(vp->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, &m);
     if (r < 0)
         return r;
     if ((uint32_t)r < m.hdr.nmsrs)
         return -ENOENT; /* KVM does not know this MSR */
     for (uint32_t k = 0; !set && k < m.hdr.nmsrs; k++) {
-        memset(&values[map[k]], 0, sizeof(values[0]));
-        values[map[k]].Reg64 = m.hdr.entries[k].data;
+        WHV_REGISTER_VALUE v;
+        memset(&v, 0, sizeof(v));
+        v.Reg64 = m.hdr.entries[k].data;
+        value_store(values, map[k], &v);
     }
     for (uint32_t k = 0; set && k < m.hdr.nmsrs; k++) {
         /* Some hosts (PVM) cannot offset the guest TSC and drop the write: say so. */
@@ -560,9 +576,7 @@ static int msrs(struct whp_vp *vp, const WHV_REGISTER_NAME *names, const struct 
     return 0;
 }
 
-/* The caller's values are copied through a buffer of ours: callers may pass less alignment than
- * WHV_REGISTER_VALUE declares (Microsoft's Rust crates give 8, not 16), and the compiler may use
- * aligned vector moves on anything of that type. `buf` is never dereferenced as one. */
+/* `buf` is the caller's value array, never dereferenced as WHV_REGISTER_VALUE (value_load). */
 static HRESULT access(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
                       const WHV_REGISTER_NAME *names, UINT32 count, void *buf, bool set)
 {
@@ -577,22 +591,25 @@ static HRESULT access(WHV_PARTITION_HANDLE Partition, UINT32 VpIndex,
     HRESULT hr = vp_acquire(Partition, VpIndex, &p, &vp);
     if (FAILED(hr))
         return hr;
-    WHV_REGISTER_VALUE values[MAX_REGS]; /* only the first `count` are touched */
-    if (set)
-        memcpy(values, buf, count * sizeof(values[0]));
     struct groups g; /* the group buffers are filled on first use, not zeroed: 4 KiB of XSAVE */
     g.vp = vp;
     g.have_dr = g.have_xcr = g.have_xsave = g.have_mp = g.have_lapic = false;
     g.dirty_dr = g.dirty_xcr = g.dirty_xsave = g.dirty_mp = g.dirty_lapic = false;
-    int r = msrs(vp, names, ri, count, values, set);
-    for (UINT32 i = 0; r == 0 && i < count; i++)
-        if (ri[i].cls != RC_MSR)
-            r = set ? set_one(&g, &ri[i], &values[i]) : get_one(&g, &ri[i], names[i], &values[i]);
+    int r = msrs(vp, ri, count, buf, set);
+    for (UINT32 i = 0; r == 0 && i < count; i++) {
+        if (ri[i].cls == RC_MSR)
+            continue;
+        WHV_REGISTER_VALUE v;
+        if (set) {
+            value_load(buf, i, &v);
+            r = set_one(&g, &ri[i], &v);
+        } else if ((r = get_one(&g, &ri[i], names[i], &v)) == 0) {
+            value_store(buf, i, &v);
+        }
+    }
     if (r == 0 && set)
         r = flush(&g);
     vp_release(p, vp);
-    if (r == 0 && !set)
-        memcpy(buf, values, count * sizeof(values[0]));
     if (r == -ENOENT)
         return WHV_E_INVALID_VP_REGISTER_NAME;
     if (r == -EOPNOTSUPP)
