@@ -40,6 +40,7 @@ struct board {
     struct iomap pio, mmio; /* the devices' port and MMIO ranges */
 
     bool devices_ready;
+    atomic_bool intr; /* the PIC's INTR output, waiting for VP 0 to take it (pic_intr) */
     atomic_bool stop;
     atomic_int status; /* the process exit status once stopped */
     bool serial_stdio;
