@@ -408,6 +408,10 @@ int board_create(struct board *b, unsigned nvp, uint64_t ram_size, bool serial_s
                  size_t errlen)
 {
     memset(b, 0, sizeof(*b));
+    if (nvp == 0 || nvp > BOARD_MAX_VPS) {
+        snprintf(err, errlen, "%u processors: the board has 1 to %d", nvp, BOARD_MAX_VPS);
+        return -1;
+    }
     b->nvp = nvp;
     b->ram_size = ram_size;
     b->serial_stdio = serial_stdio;
@@ -493,6 +497,21 @@ static HRESULT start_bsp(struct board *b, uint32_t entry, uint32_t eax, uint32_t
     return WHvSetVirtualProcessorRegisters(b->partition, 0, names, 12, v);
 }
 
+/* Starts fn(arg) as threads[*n]; when it cannot, says so in one line and stops the board with
+ * status 2, so that the threads already started end and the caller joins them. */
+static bool start_thread(struct board *b, pthread_t *threads, unsigned *n, void *(*fn)(void *),
+                         void *arg, const char *what)
+{
+    int e = pthread_create(&threads[*n], NULL, fn, arg);
+    if (e) {
+        fprintf(stderr, "whpvm: cannot start the %s thread: %s\n", what, strerror(e));
+        stop(b, 2);
+        return false;
+    }
+    (*n)++;
+    return true;
+}
+
 int board_run(struct board *b, uint32_t entry, uint32_t eax, uint32_t ebx)
 {
     HRESULT hr = start_bsp(b, entry, eax, ebx);
@@ -500,22 +519,20 @@ int board_run(struct board *b, uint32_t entry, uint32_t eax, uint32_t ebx)
         fprintf(stderr, "whpvm: cannot set the boot registers: 0x%08x\n", (unsigned)hr);
         return 2;
     }
-    pthread_t vps[64], pit, console;
-    struct vp_ctx ctx[64];
-    bool have_console = b->serial_stdio;
-    pthread_create(&pit, NULL, pit_thread, b);
-    if (have_console)
-        pthread_create(&console, NULL, console_thread, b);
-    for (unsigned i = 0; i < b->nvp; i++) {
+    pthread_t vps[BOARD_MAX_VPS], helpers[2];
+    struct vp_ctx ctx[BOARD_MAX_VPS];
+    unsigned nvps = 0, nhelpers = 0;
+    bool ok = start_thread(b, helpers, &nhelpers, pit_thread, b, "PIT") &&
+              (!b->serial_stdio || start_thread(b, helpers, &nhelpers, console_thread, b, "console"));
+    for (unsigned i = 0; ok && i < b->nvp; i++) {
         ctx[i] = (struct vp_ctx){b, i};
-        pthread_create(&vps[i], NULL, vp_thread, &ctx[i]);
+        ok = start_thread(b, vps, &nvps, vp_thread, &ctx[i], "VP");
     }
-    for (unsigned i = 0; i < b->nvp; i++)
+    for (unsigned i = 0; i < nvps; i++)
         pthread_join(vps[i], NULL);
     stop(b, atomic_load(&b->status)); /* also ends the helpers when the VPs stopped by themselves */
-    pthread_join(pit, NULL);
-    if (have_console)
-        pthread_join(console, NULL);
+    for (unsigned i = 0; i < nhelpers; i++)
+        pthread_join(helpers[i], NULL);
     return atomic_load(&b->status);
 }
 

@@ -21,6 +21,7 @@
 
 #define BOARD_PM_TIMER_PORT 0x608
 #define BOARD_LOW_RAM_LIMIT 0xC0000000ull /* RAM above this goes above 4 GiB */
+#define BOARD_MAX_VPS 64 /* at least the CLI's -smp limit */
 
 struct board {
     WHV_PARTITION_HANDLE partition;
