@@ -387,28 +387,51 @@ int pic_set_irq(struct pic *pic, unsigned irq, bool level)
     return 0;
 }
 
-uint8_t pic_acknowledge(struct pic *pic)
+/* The vector an INTA cycle would return now; *irq is the master's winning input or NO_IRQ. */
+static uint8_t inta_vector(struct pic *pic, int *irq)
 {
     struct pic_chip *m = &pic->chip[MASTER], *s = &pic->chip[SLAVE];
-    uint8_t vector;
+    *irq = chip_irq(m, true);
+    if (*irq == NO_IRQ)
+        return (uint8_t)(m->irq_base + SPURIOUS_IRQ); /* nothing in service */
+    if (*irq != PIC_CASCADE_IRQ)
+        return (uint8_t)(m->irq_base + *irq);
+    /* IRQ2 is requested exactly while the slave has an input to present (update) */
+    int sirq = chip_irq(s, false);
+    assert(sirq != NO_IRQ);
+    return (uint8_t)(s->irq_base + sirq);
+}
 
+/* Moves the request inta_vector chose from IRR to ISR. */
+static void inta_commit(struct pic *pic, int irq)
+{
+    if (irq == NO_IRQ)
+        return;
+    chip_ack(&pic->chip[MASTER], irq);
+    if (irq == PIC_CASCADE_IRQ)
+        chip_ack(&pic->chip[SLAVE], chip_irq(&pic->chip[SLAVE], false));
+}
+
+uint8_t pic_acknowledge(struct pic *pic)
+{
+    int irq;
     PIC_LOCK(pic);
-    int irq = chip_irq(m, true);
-    if (irq == NO_IRQ) {
-        vector = (uint8_t)(m->irq_base + SPURIOUS_IRQ); /* nothing in service */
-    } else {
-        chip_ack(m, irq);
-        if (irq == PIC_CASCADE_IRQ) {
-            /* IRQ2 is requested exactly while the slave has an input to present (update) */
-            int sirq = chip_irq(s, false);
-            assert(sirq != NO_IRQ);
-            chip_ack(s, sirq);
-            vector = (uint8_t)(s->irq_base + sirq);
-        } else {
-            vector = (uint8_t)(m->irq_base + irq);
-        }
-    }
+    uint8_t vector = inta_vector(pic, &irq);
+    inta_commit(pic, irq);
     PIC_TRACE("INTA -> vector %#x\n", vector);
     unlock_and_notify(pic);
     return vector;
+}
+
+bool pic_acknowledge_if(struct pic *pic, pic_take_fn *take, void *ctx)
+{
+    int irq;
+    PIC_LOCK(pic);
+    uint8_t vector = inta_vector(pic, &irq);
+    bool taken = take(ctx, vector);
+    if (taken)
+        inta_commit(pic, irq);
+    PIC_TRACE("INTA -> vector %#x %s\n", vector, taken ? "taken" : "refused");
+    unlock_and_notify(pic);
+    return taken;
 }

@@ -74,4 +74,11 @@ int pic_set_irq(struct pic *pic, unsigned irq, bool level);
  * the spurious vector of IRQ7 without setting ISR. */
 uint8_t pic_acknowledge(struct pic *pic);
 
+/* An INTA cycle that the CPU may refuse: take(ctx, vector) is offered the vector pic_acknowledge
+ * would return and tries to inject it; only when it returns true does the request move to ISR,
+ * otherwise the PICs are unchanged. take runs with the lock held: it must not re-enter the model.
+ * Returns take's result. */
+typedef bool pic_take_fn(void *ctx, uint8_t vector);
+bool pic_acknowledge_if(struct pic *pic, pic_take_fn *take, void *ctx);
+
 #endif /* OPENWHP_DEVICES_PIC_H */

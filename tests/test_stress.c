@@ -3,7 +3,8 @@
  * the same time request interrupts, signal trigger events (and update, delete and recreate the
  * triggers), signal SynicEvent triggers, post SynIC messages, signal SynIC events, create and
  * delete notification ports and doorbells, map and unmap guest memory, and read and write
- * interrupt controller state. Every
+ * interrupt controller state, and reset a second, idle partition (WHvResetPartition on this one would
+ * put VPs 0 and 1 back to power-on between two of their runs and destroy the guest). Every
  * sender waits for the guest to count its previous delivery before sending the next one on the
  * same path (nothing can coalesce), so the guest's final counts must equal what was sent,
  * exactly. Runs STRESS_SECONDS (default 3) seconds; meant to run under ThreadSanitizer too. */
@@ -32,6 +33,8 @@
  * nested host (CI beside other builds) a busy guest VP can go seconds without the CPU; a lost
  * delivery never arrives, so it still fails. 3 s failed about 1 run in 8 under load. */
 #define HANDSHAKE_MS 10000
+#define POWER_ON_RIP 0xFFF0 /* docs/design.md, the power-on state table */
+#define MOVED_RIP 0x1234
 
 /* ---- Guest ---- */
 
@@ -75,7 +78,7 @@ static struct stress {
     _Atomic unsigned long sent_irq[NR_SENDERS], sent_trig[NR_TRIGGERS], trig_updates[NR_TRIGGERS],
         trig_recreates[NR_TRIGGERS];
     _Atomic unsigned long sent_msg, sent_evt, sent_syntrig, port_cycles, doorbell_cycles, state_gets,
-        state_busy, state_sets, map_cycles;
+        state_busy, state_sets, map_cycles, resets, resets_busy;
     uint8_t *extra; /* host memory of the EXTRA_GPA range */
 } st;
 
@@ -381,6 +384,53 @@ static void *state_main(void *opaque)
     return NULL;
 }
 
+/* One idle VP in a partition of its own: moves its RIP, resets the partition (S_OK, or
+ * WHV_E_INVALID_VP_STATE for a VP that runs: none does here) and checks RIP is back at the
+ * power-on value, while the other threads keep the main partition busy. */
+static void *reset_main(void *opaque)
+{
+    WHV_PARTITION_HANDLE part = opaque;
+    const WHV_REGISTER_NAME rip = WHvX64RegisterRip;
+    while (running()) {
+        WHV_REGISTER_VALUE v = {.Reg64 = MOVED_RIP};
+        HRESULT hr = WHvSetVirtualProcessorRegisters(part, 0, &rip, 1, &v);
+        if (FAILED(hr)) {
+            stress_fail("reset partition: setting RIP returned 0x%08x", (unsigned)hr);
+            break;
+        }
+        hr = WHvResetPartition(part);
+        if (hr == WHV_E_INVALID_VP_STATE) {
+            st.resets_busy++;
+            continue;
+        }
+        if (hr != S_OK) {
+            stress_fail("WHvResetPartition returned 0x%08x", (unsigned)hr);
+            break;
+        }
+        hr = WHvGetVirtualProcessorRegisters(part, 0, &rip, 1, &v);
+        if (FAILED(hr) || v.Reg64 != POWER_ON_RIP) {
+            stress_fail("after WHvResetPartition: 0x%08x, RIP 0x%llx", (unsigned)hr, (unsigned long long)v.Reg64);
+            break;
+        }
+        st.resets++;
+    }
+    return NULL;
+}
+
+static WHV_PARTITION_HANDLE reset_partition_create(void)
+{
+    WHV_PARTITION_HANDLE part;
+    WHV_PARTITION_PROPERTY prop;
+    memset(&prop, 0, sizeof(prop));
+    prop.ProcessorCount = 1;
+    TEST_ASSERT(SUCCEEDED(WHvCreatePartition(&part)) &&
+                SUCCEEDED(WHvSetPartitionProperty(part, WHvPartitionPropertyCodeProcessorCount, &prop,
+                                                  sizeof(prop))) &&
+                SUCCEEDED(WHvSetupPartition(part)) && SUCCEEDED(WHvCreateVirtualProcessor(part, 0, 0)),
+                "(the partition to reset)");
+    return part;
+}
+
 /* Every path must reach its minimum (checked at the end: a stress that did not stress fails).
  * On a loaded machine the guest VPs get less CPU, so the run is extended a second at a time, up
  * to EXTEND_MAX_S, until they have; a path that never gets there still fails. */
@@ -393,7 +443,7 @@ static bool stressed_enough(void)
             return false;
     return st.sent_trig[0] >= 64 && st.sent_trig[1] >= 64 && st.sent_msg >= 5 && st.sent_evt >= 5 &&
            st.sent_syntrig >= 5 && st.port_cycles >= 4 && st.doorbell_cycles >= 1 &&
-           st.state_sets >= 10 && st.map_cycles >= 5;
+           st.state_sets >= 10 && st.map_cycles >= 5 && st.resets >= 10;
 }
 
 static void extend_until_stressed(unsigned seconds)
@@ -415,7 +465,7 @@ static void test_stress_all_paths_exactly_once(void)
                                   .pre_setup = guest_synic_pre_setup};
     unsigned seconds = stress_env("STRESS_SECONDS", 3);
 
-    static pthread_t threads[NR_SENDERS + NR_TRIGGERS + 6];
+    static pthread_t threads[NR_SENDERS + NR_TRIGGERS + 7];
     unsigned nthreads = 0;
 
     guest_test_set_timeout(seconds + EXTEND_MAX_S + 60);
@@ -426,6 +476,7 @@ static void test_stress_all_paths_exactly_once(void)
     memset(hv_synic, 0, sizeof(hv_synic));
     static uint8_t extra[EXTRA_SIZE] __attribute__((aligned(4096)));
     struct guest_vm *vm = guest_vm_create(&cfg);
+    WHV_PARTITION_HANDLE reset_part = reset_partition_create();
     st.vm = vm;
     st.extra = extra;
     stress_cfg.hypercall = guest_vm_alloc(vm, GUEST_PAGE_SIZE);
@@ -464,6 +515,7 @@ static void test_stress_all_paths_exactly_once(void)
                                        churn_main,         state_main,   map_main};
     for (unsigned i = 0; i < sizeof(others) / sizeof(others[0]); i++)
         stress_spawn(&threads[nthreads++], others[i], NULL);
+    stress_spawn(&threads[nthreads++], reset_main, reset_part);
     extend_until_stressed(seconds);
     for (unsigned i = 0; i < nthreads; i++)
         stress_join(&threads[i]);
@@ -516,15 +568,18 @@ static void test_stress_all_paths_exactly_once(void)
            st.trig_updates[0] + st.trig_updates[1],
            st.trig_recreates[0] + st.trig_recreates[1], st.sent_syntrig, st.sent_msg, st.sent_evt, total);
     printf("  meanwhile: %lu port and %lu doorbell create/delete cycles, %lu map/unmap cycles, %lu LAPIC state "
-           "reads (%lu refused while running), %lu state writes; runs: vp0 %lu, vp1 %lu\n",
+           "reads (%lu refused while running), %lu state writes, %lu resets of the idle partition (%lu "
+           "refused); runs: vp0 %lu, vp1 %lu\n",
            st.port_cycles, st.doorbell_cycles, st.map_cycles, st.state_gets, st.state_busy, st.state_sets,
-           st.vps[0].runs, st.vps[1].runs);
+           st.resets, st.resets_busy, st.vps[0].runs, st.vps[1].runs);
     /* A stress that did not stress is a failure: every path must have been exercised. */
     for (unsigned i = 0; i < NR_SENDERS; i++)
         TEST_ASSERT(st.sent_irq[i] >= 10, "(sender %u sent only %lu)", i, st.sent_irq[i]);
     TEST_ASSERT(st.sent_trig[0] >= 64 && st.sent_trig[1] >= 64, "(too few trigger signals to recreate a trigger)");
     TEST_ASSERT(st.sent_msg >= 5 && st.sent_evt >= 5 && st.sent_syntrig >= 5);
     TEST_ASSERT(st.port_cycles >= 4 && st.doorbell_cycles >= 1 && st.state_sets >= 10 && st.map_cycles >= 5);
+    TEST_ASSERT(st.resets >= 10, "(only %lu resets of the idle partition)", st.resets);
+    TEST_ASSERT(SUCCEEDED(WHvDeletePartition(reset_part)));
     guest_vm_destroy(vm);
 }
 

@@ -16,6 +16,10 @@
 #include <openwhp/interrupt_types.h>
 
 #define GIB (1ull << 30)
+#define APIC_LVT_MASKED (1u << 16)
+#define APIC_LVT_DELIVERY_MODE (7u << 8)
+#define APIC_LVT_DELIVERY_EXTINT (7u << 8)
+#define RFLAGS_IF (1u << 9)
 #define VGA_HOLE_START 0xA0000ull
 #define VGA_HOLE_END 0xC0000ull
 
@@ -51,16 +55,49 @@ static void ioapic_raise(void *ctx, const WHV_INTERRUPT_CONTROL *ic)
         fprintf(stderr, "whpvm: interrupt vector %u lost: 0x%08x\n", ic->Vector, (unsigned)hr);
 }
 
-/* The PIC's INTR line reaches VP 0's LINT0; the LAPIC takes it only in ExtINT mode. */
+/* The PIC's INTR line reaches VP 0's LINT0. KVM takes an ExtInt request only while LINT0 is in
+ * ExtINT mode and unmasked, and holds one at a time, so the INTA cycle waits for VP 0's own
+ * thread: pic_intr only records the line and kicks VP 0; deliver_extint, before each run, checks
+ * that VP 0 can take the interrupt now and acknowledges the PIC only when the request succeeds.
+ * While INTR stays pending the PIT thread kicks VP 0 again (a guest unmasks LINT0 or sets IF
+ * without an exit). */
 static void pic_intr(void *ctx, bool asserted)
 {
     struct board *b = ctx;
-    if (!asserted)
-        return;
+    atomic_store(&b->intr, asserted);
+    if (asserted)
+        WHvCancelRunVirtualProcessor(b->partition, 0, 0);
+}
+
+static bool request_extint(void *ctx, uint8_t vector)
+{
+    struct board *b = ctx;
     WHV_INTERRUPT_CONTROL ic = {0};
     ic.Type = OPENWHP_X64_INTERRUPT_TYPE_EXT_INT;
-    ic.Vector = pic_acknowledge(&b->pic);
-    WHvRequestInterrupt(b->partition, &ic, sizeof(ic));
+    ic.Vector = vector;
+    ic.Destination = 0; /* VP 0's APIC ID */
+    return SUCCEEDED(WHvRequestInterrupt(b->partition, &ic, sizeof(ic)));
+}
+
+/* True when VP 0 would take an ExtINT interrupt at its next instruction: LVT LINT0 unmasked and
+ * in ExtINT mode, IF set, no interrupt shadow (the moment a CPU runs its INTA cycle). */
+static bool vp0_takes_extint(struct board *b)
+{
+    static const WHV_REGISTER_NAME names[] = {WHvX64RegisterApicLvtLint0, WHvX64RegisterRflags,
+                                              WHvRegisterInterruptState};
+    WHV_REGISTER_VALUE v[3];
+    if (FAILED(WHvGetVirtualProcessorRegisters(b->partition, 0, names, 3, v)))
+        return false;
+    return !(v[0].Reg32 & APIC_LVT_MASKED) &&
+           (v[0].Reg32 & APIC_LVT_DELIVERY_MODE) == APIC_LVT_DELIVERY_EXTINT &&
+           (v[1].Reg64 & RFLAGS_IF) && !v[2].InterruptState.InterruptShadow;
+}
+
+/* VP 0's thread, between runs: the INTA cycle, when INTR is pending and the VP can take it. */
+static void deliver_extint(struct board *b)
+{
+    if (atomic_load(&b->intr) && vp0_takes_extint(b))
+        pic_acknowledge_if(&b->pic, request_extint, b);
 }
 
 /* ISA IRQ n: IOAPIC pin n (IRQ 0 is on pin 2, as the MADT override says) and PIC input n. */
@@ -250,6 +287,8 @@ static void *vp_thread(void *arg)
     struct board *b = c->b;
     while (!atomic_load(&b->stop)) {
         WHV_RUN_VP_EXIT_CONTEXT e;
+        if (c->index == 0)
+            deliver_extint(b);
         HRESULT hr = WHvRunVirtualProcessor(b->partition, c->index, &e, sizeof(e));
         if (FAILED(hr)) {
             fprintf(stderr, "whpvm: VP %u: run failed: 0x%08x\n", c->index, (unsigned)hr);
@@ -293,7 +332,8 @@ static void *vp_thread(void *arg)
     return NULL;
 }
 
-/* PIT channel 0 has no thread of its own: this one sleeps until the next period is due. */
+/* PIT channel 0 has no thread of its own: this one sleeps until the next period is due. It also
+ * retries a pending PIC interrupt that VP 0 could not take yet (see pic_intr). */
 static void *pit_thread(void *arg)
 {
     struct board *b = arg;
@@ -305,6 +345,8 @@ static void *pit_thread(void *arg)
         struct timespec ts = {(time_t)(wait / 1000000000), (long)(wait % 1000000000)};
         nanosleep(&ts, NULL);
         pit_tick(&b->pit);
+        if (atomic_load(&b->intr))
+            WHvCancelRunVirtualProcessor(b->partition, 0, 0); /* VP 0 looks at LINT0 again */
     }
     return NULL;
 }
@@ -366,6 +408,10 @@ int board_create(struct board *b, unsigned nvp, uint64_t ram_size, bool serial_s
                  size_t errlen)
 {
     memset(b, 0, sizeof(*b));
+    if (nvp == 0 || nvp > BOARD_MAX_VPS) {
+        snprintf(err, errlen, "%u processors: the board has 1 to %d", nvp, BOARD_MAX_VPS);
+        return -1;
+    }
     b->nvp = nvp;
     b->ram_size = ram_size;
     b->serial_stdio = serial_stdio;
@@ -451,6 +497,21 @@ static HRESULT start_bsp(struct board *b, uint32_t entry, uint32_t eax, uint32_t
     return WHvSetVirtualProcessorRegisters(b->partition, 0, names, 12, v);
 }
 
+/* Starts fn(arg) as threads[*n]; when it cannot, says so in one line and stops the board with
+ * status 2, so that the threads already started end and the caller joins them. */
+static bool start_thread(struct board *b, pthread_t *threads, unsigned *n, void *(*fn)(void *),
+                         void *arg, const char *what)
+{
+    int e = pthread_create(&threads[*n], NULL, fn, arg);
+    if (e) {
+        fprintf(stderr, "whpvm: cannot start the %s thread: %s\n", what, strerror(e));
+        stop(b, 2);
+        return false;
+    }
+    (*n)++;
+    return true;
+}
+
 int board_run(struct board *b, uint32_t entry, uint32_t eax, uint32_t ebx)
 {
     HRESULT hr = start_bsp(b, entry, eax, ebx);
@@ -458,22 +519,20 @@ int board_run(struct board *b, uint32_t entry, uint32_t eax, uint32_t ebx)
         fprintf(stderr, "whpvm: cannot set the boot registers: 0x%08x\n", (unsigned)hr);
         return 2;
     }
-    pthread_t vps[64], pit, console;
-    struct vp_ctx ctx[64];
-    bool have_console = b->serial_stdio;
-    pthread_create(&pit, NULL, pit_thread, b);
-    if (have_console)
-        pthread_create(&console, NULL, console_thread, b);
-    for (unsigned i = 0; i < b->nvp; i++) {
+    pthread_t vps[BOARD_MAX_VPS], helpers[2];
+    struct vp_ctx ctx[BOARD_MAX_VPS];
+    unsigned nvps = 0, nhelpers = 0;
+    bool ok = start_thread(b, helpers, &nhelpers, pit_thread, b, "PIT") &&
+              (!b->serial_stdio || start_thread(b, helpers, &nhelpers, console_thread, b, "console"));
+    for (unsigned i = 0; ok && i < b->nvp; i++) {
         ctx[i] = (struct vp_ctx){b, i};
-        pthread_create(&vps[i], NULL, vp_thread, &ctx[i]);
+        ok = start_thread(b, vps, &nvps, vp_thread, &ctx[i], "VP");
     }
-    for (unsigned i = 0; i < b->nvp; i++)
+    for (unsigned i = 0; i < nvps; i++)
         pthread_join(vps[i], NULL);
     stop(b, atomic_load(&b->status)); /* also ends the helpers when the VPs stopped by themselves */
-    pthread_join(pit, NULL);
-    if (have_console)
-        pthread_join(console, NULL);
+    for (unsigned i = 0; i < nhelpers; i++)
+        pthread_join(helpers[i], NULL);
     return atomic_load(&b->status);
 }
 

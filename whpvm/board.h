@@ -21,6 +21,7 @@
 
 #define BOARD_PM_TIMER_PORT 0x608
 #define BOARD_LOW_RAM_LIMIT 0xC0000000ull /* RAM above this goes above 4 GiB */
+#define BOARD_MAX_VPS 64 /* at least the CLI's -smp limit */
 
 struct board {
     WHV_PARTITION_HANDLE partition;
@@ -40,6 +41,7 @@ struct board {
     struct iomap pio, mmio; /* the devices' port and MMIO ranges */
 
     bool devices_ready;
+    atomic_bool intr; /* the PIC's INTR output, waiting for VP 0 to take it (pic_intr) */
     atomic_bool stop;
     atomic_int status; /* the process exit status once stopped */
     bool serial_stdio;

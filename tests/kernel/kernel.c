@@ -4,7 +4,9 @@
  * switch to protected mode, count themselves and halt), routes COM1's IRQ 4 through the IOAPIC
  * to vector 0x24 and prints "whpvm kernel: N CPUs up\n" one byte per THR-empty interrupt.
  * The run ends through isa-debug-exit (port 0xF4): 0x10 on success (whpvm status 33), 0x20 + a
- * code from enum fail on failure (status 65 and up). Waits for interrupts with sti; hlt. */
+ * code from enum fail on failure (status 65 and up). Waits for interrupts with sti; hlt.
+ * Options (the multiboot command line, words separated by spaces): "lint0" first checks that
+ * the PIC's interrupt waits while LVT LINT0 is masked (lint0_check). */
 #include <stdint.h>
 
 #define MAX_CPUS 16
@@ -18,9 +20,23 @@
 #define LAPIC_ICR_LO 0x300
 #define LAPIC_ICR_HI 0x310
 #define LAPIC_LVT_TIMER 0x320
+#define LAPIC_LVT_LINT0 0x350
+#define LVT_MASKED 0x10000u
+#define LVT_EXTINT 0x700u
 #define LAPIC_TIMER_INIT 0x380
 #define LAPIC_TIMER_DIV 0x3E0
 #define IOAPIC_BASE 0xFEC00000u
+
+#define PIC_MASTER 0x20
+#define PIC_SLAVE 0xA0
+#define PIC_OCW3_READ_IRR 0x0A
+#define PIC_OCW3_READ_ISR 0x0B
+#define PIC_EOI 0x20
+#define PIT_CH0 0x40
+#define PIT_CONTROL 0x43
+#define PIT_CH0_RATE 0x34   /* channel 0, LSB then MSB, mode 2 (rate generator) */
+#define PIT_1KHZ 1193u
+#define MBI_CMDLINE 0x4u    /* multiboot info flag: mbi[4] points at the command line */
 
 #define COM1 0x3F8
 #define PM_TIMER 0x608
@@ -30,6 +46,7 @@
 
 #define VEC_UART 0x24
 #define VEC_WATCHDOG 0x30
+#define VEC_PIC_BASE 0x40 /* IRQ 0-7 of the master; the slave follows at 0x48 */
 #define VEC_SPURIOUS 0xFF
 
 enum fail {
@@ -48,6 +65,9 @@ enum fail {
     FAIL_BSP_ID = 13,       /* the BSP's LAPIC ID is not 0 */
     FAIL_MBI = 14,          /* multiboot info: no memory fields, or more memory than fw_cfg says */
     FAIL_LINE_STUCK = 15,   /* a UART interrupt after IER was cleared */
+    FAIL_PIC_EARLY = 16,    /* lint0: a PIC interrupt arrived while LINT0 was masked */
+    FAIL_PIC_ISR = 17,      /* lint0: the PIC has IRQ 0 in service though the CPU never took it */
+    FAIL_PIC_NO_IRQ = 18,   /* lint0: no PIC interrupt within a second of unmasking LINT0 */
     FAIL_EXCEPTION = 0x1E,  /* a CPU exception */
     FAIL_VECTOR = 0x1F,     /* an interrupt on a vector nobody programmed */
 };
@@ -147,14 +167,15 @@ uint8_t bsp_stack[16384] __attribute__((aligned(16)));
 uint8_t ap_stacks[MAX_CPUS * AP_STACK_SIZE] __attribute__((aligned(16)));
 
 volatile uint32_t ap_count;
-volatile uint32_t uart_irqs, watchdog_fired, bad_iir, unexpected;
+volatile uint32_t uart_irqs, watchdog_fired, bad_iir, unexpected, pic_irqs;
 
 void kmain(uint32_t magic, uint32_t info);
 void ap_main(void);
 void uart_isr(void);
 void watchdog_isr(void);
+void pic_isr(void);
 extern char tramp_start[], tramp_end[];
-extern char isr_uart[], isr_watchdog[], isr_spurious[], isr_exception[], isr_other[];
+extern char isr_uart[], isr_watchdog[], isr_spurious[], isr_exception[], isr_other[], isr_pic[];
 
 __asm__(
     /* Multiboot header: flags = page-align | memory info. */
@@ -226,7 +247,7 @@ __asm__(
     ".macro IRET32\n"
     "    iretl\n"
     ".endm\n"
-    ".globl isr_uart, isr_watchdog, isr_spurious, isr_exception, isr_other\n"
+    ".globl isr_uart, isr_watchdog, isr_spurious, isr_exception, isr_other, isr_pic\n"
     "isr_uart:\n"
     "    pushal\n"
     "    cld\n"
@@ -237,6 +258,12 @@ __asm__(
     "    pushal\n"
     "    cld\n"
     "    call watchdog_isr\n"
+    "    popal\n"
+    "    IRET32\n"
+    "isr_pic:\n"
+    "    pushal\n"
+    "    cld\n"
+    "    call pic_isr\n"
     "    popal\n"
     "    IRET32\n"
     "isr_spurious:\n" /* no EOI for the spurious vector */
@@ -262,6 +289,7 @@ static void setup_idt(void)
     set_gate(VEC_UART, isr_uart);
     set_gate(VEC_WATCHDOG, isr_watchdog);
     set_gate(VEC_SPURIOUS, isr_spurious);
+    set_gate(VEC_PIC_BASE + 0, isr_pic); /* IRQ 0, the PIT; other PIC vectors stay isr_other */
     static struct dtr d;
     d.limit = sizeof(idt) - 1;
     d.base = (uint32_t)idt;
@@ -328,6 +356,13 @@ void watchdog_isr(void)
     lapic_write(LAPIC_EOI, 0);
 }
 
+/* An ExtINT interrupt: the PIC has it in service, the LAPIC does not (no LAPIC EOI). */
+void pic_isr(void)
+{
+    pic_irqs++;
+    outb(PIC_MASTER, PIC_EOI);
+}
+
 /* Waits (sti; hlt) until uart_irqs moves past seen; fails after about a second. */
 static void wait_uart_irq(uint32_t seen)
 {
@@ -351,6 +386,82 @@ static void fwcfg_read(uint16_t key, void *buf, unsigned n)
     outw(FW_CFG_SEL, key);
     for (unsigned i = 0; i < n; i++)
         ((uint8_t *)buf)[i] = inb(FW_CFG_DATA);
+}
+
+/* ---- the PIC behind a masked LINT0 ---- */
+
+static void pic_init(void)
+{
+    outb(PIC_MASTER, 0x11); /* ICW1: edge, cascade, ICW4 follows */
+    outb(PIC_MASTER + 1, VEC_PIC_BASE);
+    outb(PIC_MASTER + 1, 1u << 2); /* the slave on IRQ 2 */
+    outb(PIC_MASTER + 1, 0x01);    /* ICW4: 8086 mode, normal EOI */
+    outb(PIC_SLAVE, 0x11);
+    outb(PIC_SLAVE + 1, VEC_PIC_BASE + 8);
+    outb(PIC_SLAVE + 1, 2);
+    outb(PIC_SLAVE + 1, 0x01);
+    outb(PIC_SLAVE + 1, 0xFF);
+    outb(PIC_MASTER + 1, 0xFF);
+}
+
+static uint8_t pic_isr_reg(void)
+{
+    outb(PIC_MASTER, PIC_OCW3_READ_ISR);
+    uint8_t isr = inb(PIC_MASTER);
+    outb(PIC_MASTER, PIC_OCW3_READ_IRR);
+    return isr;
+}
+
+/* The PIT ticks at 1 kHz into the PIC's IRQ 0 while LINT0 is masked (ExtINT mode): for 50 ms
+ * with IF set no interrupt may arrive and the PIC must show nothing in service (the CPU took no
+ * INTA). Once LINT0 is unmasked the waiting interrupt arrives (on IRQ 0's vector: any other
+ * vector fails through isr_other). Leaves the PIC masked, the PIT stopped, LINT0 masked. */
+static void lint0_check(void)
+{
+    lapic_write(LAPIC_LVT_LINT0, LVT_MASKED | LVT_EXTINT);
+    pic_init();
+    outb(PIT_CONTROL, PIT_CH0_RATE);
+    outb(PIT_CH0, PIT_1KHZ & 0xFF);
+    outb(PIT_CH0, PIT_1KHZ >> 8);
+    outb(PIC_MASTER + 1, 0xFE); /* IRQ 0 only */
+    __asm__ volatile("sti" ::: "memory");
+    delay_us(50000);
+    __asm__ volatile("cli" ::: "memory");
+    if (pic_irqs)
+        fail(FAIL_PIC_EARLY);
+    if (pic_isr_reg())
+        fail(FAIL_PIC_ISR);
+    lapic_write(LAPIC_LVT_LINT0, LVT_EXTINT);
+    watchdog_fired = 0;
+    lapic_write(LAPIC_TIMER_INIT, 1000000000u);
+    while (!pic_irqs) {
+        if (watchdog_fired)
+            fail(FAIL_PIC_NO_IRQ);
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    }
+    lapic_write(LAPIC_TIMER_INIT, 0);
+    outb(PIC_MASTER + 1, 0xFF);
+    outb(PIT_CONTROL, 0x30); /* channel 0, mode 0, no count written: stopped, OUT low */
+    lapic_write(LAPIC_LVT_LINT0, LVT_MASKED | LVT_EXTINT);
+}
+
+/* True when the multiboot command line holds the word w. */
+static int has_option(const volatile uint32_t *mbi, const char *w)
+{
+    if (!(mbi[0] & MBI_CMDLINE) || !mbi[4])
+        return 0;
+    for (const char *p = (const char *)mbi[4]; *p;) {
+        while (*p == ' ')
+            p++;
+        const char *q = w;
+        while (*q && *p == *q)
+            p++, q++;
+        if (!*q && (*p == ' ' || !*p))
+            return 1;
+        while (*p && *p != ' ')
+            p++;
+    }
+    return 0;
 }
 
 /* ---- main ---- */
@@ -384,6 +495,8 @@ void kmain(uint32_t magic, uint32_t info)
     lapic_write(LAPIC_TIMER_DIV, 0xB); /* divide by 1 */
     lapic_write(LAPIC_LVT_TIMER, VEC_WATCHDOG); /* one-shot, unmasked, not running yet */
 
+    if (has_option(mbi, "lint0"))
+        lint0_check();
     start_aps(ncpus);
 
     if (((ioapic_read(0x01) >> 16) & 0xFF) != 23)

@@ -1,6 +1,7 @@
 /* Unit tests of the 8259A pair driven through its ports and inputs, with a fake set_intr that
  * records the INTR line: the Linux and SeaBIOS init sequences, priorities, EOIs, the cascade,
- * ELCR level inputs, auto-EOI, rotation, poll and spurious IRQ7. */
+ * ELCR level inputs, auto-EOI, rotation, poll, spurious IRQ7 and the INTA cycle a CPU may
+ * refuse (pic_acknowledge_if). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -202,6 +203,47 @@ static void test_seabios_init_and_cascade(void)
     out(&pic, PIC_MASTER_CMD, 0x20);
     CHECK(intr);
     CHECK(pic_acknowledge(&pic) == 0x71);
+    pic_destroy(&pic);
+}
+
+/* The take callback of pic_acknowledge_if: records the vector offered, answers `accept`. */
+static bool accept;
+static int offered;
+
+static bool fake_take(void *ctx, uint8_t vector)
+{
+    (void)ctx;
+    offered = vector;
+    return accept;
+}
+
+/* A refused INTA leaves IRR, ISR and INTR alone and offers the same vector again; an accepted
+ * one is pic_acknowledge, through the cascade too. */
+static void test_acknowledge_if(void)
+{
+    struct pic pic;
+    fresh(&pic);
+    linux_init(&pic, false);
+    out(&pic, PIC_MASTER_DATA, 0xfa); /* IRQ0 and the cascade */
+    pic_set_irq(&pic, 0, true);
+    accept = false;
+    CHECK(!pic_acknowledge_if(&pic, fake_take, NULL) && offered == 0x30);
+    CHECK(intr && read_irr(&pic, PIC_MASTER_CMD) == 0x01 && read_isr(&pic, PIC_MASTER_CMD) == 0);
+    offered = 0;
+    CHECK(!pic_acknowledge_if(&pic, fake_take, NULL) && offered == 0x30);
+    accept = true;
+    CHECK(pic_acknowledge_if(&pic, fake_take, NULL) && offered == 0x30);
+    CHECK(!intr && read_irr(&pic, PIC_MASTER_CMD) == 0 && read_isr(&pic, PIC_MASTER_CMD) == 0x01);
+    out(&pic, PIC_MASTER_CMD, 0x20);
+    /* a slave input: refused, then taken on both chips */
+    out(&pic, PIC_SLAVE_DATA, 0xfe);
+    pic_set_irq(&pic, 8, true);
+    accept = false;
+    CHECK(!pic_acknowledge_if(&pic, fake_take, NULL) && offered == 0x38);
+    CHECK(intr && read_isr(&pic, PIC_MASTER_CMD) == 0 && read_isr(&pic, PIC_SLAVE_CMD) == 0);
+    accept = true;
+    CHECK(pic_acknowledge_if(&pic, fake_take, NULL) && offered == 0x38);
+    CHECK(!intr && read_isr(&pic, PIC_MASTER_CMD) == 0x04 && read_isr(&pic, PIC_SLAVE_CMD) == 0x01);
     pic_destroy(&pic);
 }
 
@@ -639,6 +681,7 @@ int main(void)
     test_linux_init();
     test_seabios_init_and_cascade();
     test_priority();
+    test_acknowledge_if();
     test_specific_eoi();
     test_edge();
     test_elcr_level();
