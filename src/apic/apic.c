@@ -146,7 +146,7 @@ static bool some_vp_rebased(struct whp_partition *p)
 {
     for (uint32_t i = 0; i < p->cfg.processor_count; i++) {
         struct whp_vp *vp = vp_by_apic_id(p, i);
-        if (vp && (__atomic_load_n(&vp->run->kvm_dirty_regs, __ATOMIC_ACQUIRE) & KVM_SYNC_X86_SREGS))
+        if (vp && vp_apic_base(vp, VP_APIC_BASE_NONE) != VP_APIC_BASE_NONE)
             return true;
     }
     return false;

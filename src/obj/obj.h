@@ -77,6 +77,10 @@ struct whp_vp {
     atomic_int hold;          /* > 0: another thread needs the vCPU mutex; stay out of KVM_RUN */
     bool held_all;            /* vcpu_hold_all counted this VP in `hold` (its callers serialize) */
 
+    /* An ApicBase the VMM set that KVM applies at the next KVM_RUN, or VP_APIC_BASE_NONE: for
+     * other threads (target sets), which must not read the register cache of a running VP. */
+    _Atomic uint64_t apic_base_pending;
+#define VP_APIC_BASE_NONE UINT64_MAX /* reserved bits set: never a valid ApicBase */
     /* WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER; touched only by the `busy` holder. */
     uint64_t deliverability;
 #define DELIVERABILITY_INTERRUPT_WINDOW (1ull << 1) /* InterruptNotification */
@@ -188,6 +192,8 @@ void vp_lapic_read(struct whp_vp *vp, struct kvm_lapic_state *lapic);
 /* The APIC base KVM will run with: an ApicBase the VMM set but KVM has not applied yet (the
  * next KVM_RUN does), else kvm_base (KVM_GET_SREGS). Safe from any thread. */
 uint64_t vp_apic_base(struct whp_vp *vp, uint64_t kvm_base);
+/* The run loop, after KVM_RUN: KVM applied the register cache's sregs, ApicBase included. */
+void vp_apic_base_applied(struct whp_vp *vp);
 /* A 32-bit LAPIC register of a KVM_GET_LAPIC page. */
 uint32_t lapic_reg(const struct kvm_lapic_state *l, unsigned offset);
 

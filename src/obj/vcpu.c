@@ -184,6 +184,7 @@ void vcpu_release_all(struct whp_partition *p)
 
 int vcpu_load_cache(struct whp_vp *vp)
 {
+    atomic_store(&vp->apic_base_pending, VP_APIC_BASE_NONE);
     struct kvm_sync_regs *s = &vp->run->s.regs;
     int r = kvm_ioctl(vp->fd, KVM_GET_REGS, &s->regs);
     if (r == 0)
@@ -266,11 +267,15 @@ void vp_lapic_written(struct whp_vp *vp, const struct kvm_lapic_state *lapic)
 
 uint64_t vp_apic_base(struct whp_vp *vp, uint64_t kvm_base)
 {
-    /* Another thread may be the VP's owner: read the flag and the value once each. */
-    uint64_t dirty = __atomic_load_n(&vp->run->kvm_dirty_regs, __ATOMIC_ACQUIRE);
-    if (!(dirty & KVM_SYNC_X86_SREGS))
-        return kvm_base;
-    return __atomic_load_n(&vp->run->s.regs.sregs.apic_base, __ATOMIC_RELAXED);
+    /* Not the register cache: another thread owns it while the VP runs. */
+    uint64_t pending = atomic_load(&vp->apic_base_pending);
+    return pending == VP_APIC_BASE_NONE ? kvm_base : pending;
+}
+
+void vp_apic_base_applied(struct whp_vp *vp)
+{
+    if (!(vp->run->kvm_dirty_regs & KVM_SYNC_X86_SREGS))
+        atomic_store_explicit(&vp->apic_base_pending, VP_APIC_BASE_NONE, memory_order_relaxed);
 }
 
 void vp_lapic_read(struct whp_vp *vp, struct kvm_lapic_state *lapic)

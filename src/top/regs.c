@@ -448,6 +448,7 @@ static int set_one(struct groups *g, const struct reg_info *ri, const WHV_REGIST
     case RC_APICBASE:
         s->sregs.apic_base = v->Reg64;
         run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+        atomic_store(&vp->apic_base_pending, v->Reg64); /* for other threads: vp_apic_base */
         break;
     case RC_INITIAL_APIC_ID:
         return v->Reg64 == vp->index ? 0 : -EINVAL; /* fixed: the VP index */

@@ -103,6 +103,7 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
         if (r == 0) {
             int64_t t0 = now_ns();
             r = kvm_run(vp->fd);
+            vp_apic_base_applied(vp);
             atomic_fetch_add_explicit(&vp->guest_ns, (uint64_t)(now_ns() - t0), memory_order_relaxed);
         }
         if (r == -EINTR)
