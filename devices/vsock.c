@@ -4,13 +4,13 @@
 #include "vsock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -56,7 +56,8 @@ struct vsock {
     struct vsock_config_space config;
     struct vsock_config cfg;
     char *socket_path, *fallback_prefix;
-    int listen_fd, notify_fd, interrupt_fd, epoll_fd, stop_fd; /* fixed after create */
+    int listen_fd, notify_fd, interrupt_fd, epoll_fd; /* fixed after create */
+    int stop_rd, stop_wr; /* a pipe: closing stop_wr (EPOLLHUP on stop_rd) stops the worker */
     pthread_t worker;
     struct conn *buckets[CONN_BUCKETS];
     struct conn *conns; /* circular list head (the next connection to serve), or NULL */
@@ -783,7 +784,7 @@ static void *worker_main(void *opaque)
         pthread_mutex_lock(&dev->lock);
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
-            if (p == &dev->stop_fd) {
+            if (p == &dev->stop_rd) {
                 pthread_mutex_unlock(&dev->lock);
                 return NULL;
             } else if (p == &dev->notify_fd) {
@@ -893,7 +894,7 @@ struct vsock *vsock_create(const struct vsock_config *cfg)
     dev->config.guest_cid = cfg->guest_cid;
     dev->next_host_port = FIRST_HOST_PORT;
     dev->max_conns = cfg->max_connections ? cfg->max_connections : VSOCK_DEFAULT_MAX_CONNECTIONS;
-    dev->listen_fd = dev->epoll_fd = dev->stop_fd = -1;
+    dev->listen_fd = dev->epoll_fd = dev->stop_rd = dev->stop_wr = -1;
     virtio_mmio_init(&dev->mmio, VIRTIO_ID_VSOCK, 1ull << VIRTIO_VSOCK_F_STREAM, VSOCK_NR_QUEUES,
                      &dev->config, sizeof(dev->config), &cfg->mem);
     dev->notify_fd = OpenWhpEventFd(cfg->notify_event);
@@ -907,9 +908,13 @@ struct vsock *vsock_create(const struct vsock_config *cfg)
         goto fail;
     dev->listen_fd = bind_hybrid(dev->socket_path);
     dev->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    dev->stop_fd = eventfd(0, EFD_CLOEXEC);
-    if (dev->listen_fd < 0 || dev->epoll_fd < 0 || dev->stop_fd < 0 ||
-        watch(dev, dev->stop_fd, &dev->stop_fd) < 0 || watch(dev, dev->notify_fd, &dev->notify_fd) < 0 ||
+    int stop[2];
+    if (pipe2(stop, O_CLOEXEC) == 0) {
+        dev->stop_rd = stop[0];
+        dev->stop_wr = stop[1];
+    }
+    if (dev->listen_fd < 0 || dev->epoll_fd < 0 || dev->stop_rd < 0 ||
+        watch(dev, dev->stop_rd, &dev->stop_rd) < 0 || watch(dev, dev->notify_fd, &dev->notify_fd) < 0 ||
         watch(dev, dev->listen_fd, &dev->listen_fd) < 0) {
         e = errno;
         goto fail;
@@ -922,8 +927,10 @@ fail:
         OpenWhpHvSocketCloseListener(dev->listen_fd); /* and its file */
     if (dev->epoll_fd >= 0)
         close(dev->epoll_fd);
-    if (dev->stop_fd >= 0)
-        close(dev->stop_fd);
+    if (dev->stop_rd >= 0) {
+        close(dev->stop_rd);
+        close(dev->stop_wr);
+    }
     free(dev->socket_path);
     free(dev->fallback_prefix);
     pthread_mutex_destroy(&dev->lock);
@@ -936,15 +943,15 @@ void vsock_destroy(struct vsock *dev)
 {
     if (!dev)
         return;
-    uint64_t one = 1;
-    if (write(dev->stop_fd, &one, sizeof(one)) != sizeof(one))
-        abort(); /* an eventfd write of 1 cannot fail */
+    /* Closing the pipe's write end cannot fail to reach the worker (unlike a write, it has no
+     * error to handle): its epoll_wait reports EPOLLHUP on the read end. */
+    close(dev->stop_wr);
     pthread_join(dev->worker, NULL);
     while (dev->conns)
         conn_free(dev, dev->conns);
     OpenWhpHvSocketCloseListener(dev->listen_fd); /* and its file */
     close(dev->epoll_fd);
-    close(dev->stop_fd);
+    close(dev->stop_rd);
     free(dev->socket_path);
     free(dev->fallback_prefix);
     pthread_mutex_destroy(&dev->lock);

@@ -60,7 +60,8 @@ struct vsock;
  * on failure: EACCES when the socket's directory breaks the owner rules, EADDRINUSE when the
  * path is a live socket or a file that is not the caller's socket. */
 struct vsock *vsock_create(const struct vsock_config *cfg);
-/* Stops the worker, closes every connection and the hybrid socket, and removes its file. */
+/* Stops the worker, closes every connection and the hybrid socket, and removes its file. It has
+ * no failure path (the worker is stopped by closing a pipe, not by a write that could fail). */
 void vsock_destroy(struct vsock *dev);
 
 /* The register window (VIRTIO_MMIO_SIZE bytes); offsets from its base. */
