@@ -471,13 +471,14 @@ static bool process_tx(struct vsock *dev)
     struct virtq *q = &dev->mmio.queues[VSOCK_QUEUE_TX];
     struct virtq_chain ch;
     while (!ctrl_full(dev)) {
-        int r = virtq_pop(q, &dev->mmio.mem, &ch);
+        int r = virtq_pop(q, &ch);
         if (r < 0)
             return false;
         if (r == 0)
             break;
         guest_packet(dev, &ch);
-        virtq_push(q, ch.head, 0);
+        if (!virtq_push(q, ch.head, 0))
+            return false;
         dev->raise_tx = true;
     }
     return true;
@@ -574,19 +575,20 @@ static bool process_rx(struct vsock *dev)
             if (!c)
                 return true;
         }
-        int r = virtq_pop(q, &dev->mmio.mem, &ch);
+        int r = virtq_pop(q, &ch);
         if (r == 0) {
             /* Out of receive buffers with work waiting: have the driver notify its refill. */
-            virtq_want_notify(q, true);
+            if (!virtq_want_notify(q, true))
+                return false;
             if (!virtq_has_avail(q))
                 return true;
             continue;
         }
-        if (r < 0)
+        if (r < 0 || !virtq_want_notify(q, false)) /* buffers in hand: refills need not wake us */
             return false;
-        virtq_want_notify(q, false); /* buffers in hand: refills need not wake us */
         if (ch.write_len <= sizeof(struct vsock_hdr)) {
-            virtq_push(q, ch.head, 0); /* no room for data: give it back empty */
+            if (!virtq_push(q, ch.head, 0)) /* no room for data: give it back empty */
+                return false;
             dev->raise_rx = true;
             continue;
         }
@@ -603,7 +605,8 @@ static bool process_rx(struct vsock *dev)
                 continue;
             }
         }
-        virtq_push(q, ch.head, used);
+        if (!virtq_push(q, ch.head, used))
+            return false;
         dev->stats.rx_packets++;
         dev->raise_rx = true;
     }

@@ -21,14 +21,25 @@
 #include "check.h"
 
 #define RAM_SIZE (1u << 20)
-static uint8_t *ram;
+static uint8_t *ram, *retired_ram; /* guest RAM now, and before remap_ram */
 
 static void *fake_gpa_to_hva(void *ctx, uint64_t gpa, uint64_t len)
 {
     (void)ctx;
     if (gpa > RAM_SIZE || len > RAM_SIZE - gpa)
         return NULL;
-    return ram + gpa;
+    return __atomic_load_n(&ram, __ATOMIC_ACQUIRE) + gpa; /* the device's threads call this */
+}
+
+/* What a VMM remapping guest RAM does: the same contents in new host memory. The old memory
+ * stays allocated (and stale) so that a device still using it is seen, not a crash. */
+static void remap_ram(void)
+{
+    uint8_t *now = malloc(RAM_SIZE);
+    memcpy(now, ram, RAM_SIZE);
+    free(retired_ram);
+    retired_ram = ram;
+    __atomic_store_n(&ram, now, __ATOMIC_RELEASE);
 }
 
 static const struct virtq_mem mem = {fake_gpa_to_hva, NULL};
@@ -95,7 +106,7 @@ static void test_virtq_chains(void)
     struct virtq_chain c;
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
-    CHECK(virtq_pop(&q, &mem, &c) == 0);
+    CHECK(virtq_pop(&q, &c) == 0);
 
     /* A header split over two readable descriptors, then a writable one. */
     memcpy(ram + 0x5000, "0123456789", 10);
@@ -105,7 +116,7 @@ static void test_virtq_chains(void)
     set_desc(1, 0x7000, 100, VIRTQ_DESC_F_WRITE, 0);
     offer(3);
     CHECK(virtq_has_avail(&q));
-    CHECK(virtq_pop(&q, &mem, &c) == 1);
+    CHECK(virtq_pop(&q, &c) == 1);
     CHECK(c.head == 3 && c.nread == 2 && c.nwrite == 1 && c.read_len == 16 && c.write_len == 100);
     char buf[32] = {0};
     CHECK(virtq_copy_from(&c, 8, buf, 5) == 5 && memcmp(buf, "89abc", 5) == 0);
@@ -114,12 +125,12 @@ static void test_virtq_chains(void)
     struct iovec iov[4];
     CHECK(virtq_slice(&c, false, 4, 10, iov, 4) == 2 && iov[0].iov_len == 6 && iov[1].iov_len == 4);
     CHECK(virtq_slice(&c, true, 0, 1000, iov, 4) == 1 && iov[0].iov_len == 100);
-    virtq_push(&q, c.head, 42);
+    CHECK(virtq_push(&q, c.head, 42));
     CHECK(used_idx() == 1 && used_ring()[0] == 3 && used_ring()[1] == 42);
     CHECK(virtq_should_interrupt(&q));
-    virtq_want_notify(&q, false);
+    CHECK(virtq_want_notify(&q, false));
     CHECK(((uint16_t *)(ram + USED))[0] == VIRTQ_USED_F_NO_NOTIFY);
-    virtq_want_notify(&q, true);
+    CHECK(virtq_want_notify(&q, true));
     CHECK(((uint16_t *)(ram + USED))[0] == 0);
     avail()[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
     CHECK(!virtq_should_interrupt(&q));
@@ -127,10 +138,10 @@ static void test_virtq_chains(void)
     /* Unpop leaves the chain available. */
     set_desc(0, 0x5000, 4, 0, 0);
     offer(0);
-    CHECK(virtq_pop(&q, &mem, &c) == 1);
+    CHECK(virtq_pop(&q, &c) == 1);
     virtq_unpop(&q);
-    CHECK(virtq_pop(&q, &mem, &c) == 1 && c.head == 0);
-    CHECK(virtq_pop(&q, &mem, &c) == 0);
+    CHECK(virtq_pop(&q, &c) == 1 && c.head == 0);
+    CHECK(virtq_pop(&q, &c) == 0);
 }
 
 static void test_virtq_hostile(void)
@@ -141,45 +152,45 @@ static void test_virtq_hostile(void)
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     avail()[1] = QN + 1; /* more entries than the ring has */
-    CHECK(virtq_pop(&q, &mem, &c) == -1 && !virtq_has_avail(&q));
+    CHECK(virtq_pop(&q, &c) == -1 && !virtq_has_avail(&q));
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     offer(QN); /* head out of range */
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     set_desc(2, 0x5000, 4, VIRTQ_DESC_F_NEXT, 2); /* a loop */
     offer(2);
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     set_desc(2, 0x5000, 4, VIRTQ_DESC_F_NEXT, QN); /* next out of range */
     offer(2);
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     set_desc(2, 0x5000, 16, VIRTQ_DESC_F_INDIRECT, 0); /* not negotiated */
     offer(2);
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     set_desc(2, 0x5000, 4, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 3);
     set_desc(3, 0x6000, 4, 0, 0); /* readable after writable */
     offer(2);
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     set_desc(2, RAM_SIZE - 2, 4, 0, 0); /* buffer runs past RAM */
     offer(2);
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
     set_desc(2, ~0ull - 1, 4, 0, 0); /* address wraps */
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     /* Zero-length descriptors are skipped, and a chain as long as the ring is fine. */
     make_queue(&q);
@@ -187,7 +198,7 @@ static void test_virtq_hostile(void)
     for (unsigned i = 0; i < QN; i++)
         set_desc(i, 0x5000 + i, i % 2, i + 1 < QN ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
     offer(0);
-    CHECK(virtq_pop(&q, &mem, &c) == 1 && c.nread == QN / 2 && c.read_len == QN / 2);
+    CHECK(virtq_pop(&q, &c) == 1 && c.nread == QN / 2 && c.read_len == QN / 2);
 }
 
 static void test_mmio(void)
@@ -443,6 +454,14 @@ static void test_device(void)
     driver_send(0, &h, sizeof(h));
     CHECK(wait_rx(1) && rx_hdr(0).op == VSOCK_OP_RST);
 
+    /* Guest RAM remapped under the running device: the next packet is found in, and answered
+     * into, the new memory (cached ring pointers would wait on the old memory forever). */
+    remap_ram();
+    h = guest_hdr(VSOCK_OP_REQUEST, 1234, 79);
+    driver_send(1, &h, sizeof(h));
+    CHECK(wait_rx(2) && rx_hdr(1).op == VSOCK_OP_RST);
+    CHECK_EQ(((uint16_t *)(retired_ram + RX_USED))[1], 1); /* nothing more in the old memory */
+
     /* Connections up to the limit (2 here) are accepted, the next one is reset. */
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_80", path);
@@ -451,9 +470,9 @@ static void test_device(void)
     CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 8) == 0);
     for (unsigned i = 0; i < 3; i++) {
         h = guest_hdr(VSOCK_OP_REQUEST, 2000 + i, 80);
-        driver_send(1 + i, &h, sizeof(h));
-        CHECK(wait_rx((uint16_t)(2 + i)));
-        r = rx_hdr(1 + i);
+        driver_send(2 + i, &h, sizeof(h));
+        CHECK(wait_rx((uint16_t)(3 + i)));
+        r = rx_hdr(2 + i);
         CHECK(r.op == (i < 2 ? VSOCK_OP_RESPONSE : VSOCK_OP_RST) && r.dst_port == 2000 + i);
     }
     close(lfd);
@@ -480,5 +499,6 @@ int main(void)
     test_parse_connect();
     test_device();
     free(ram);
+    free(retired_ram);
     return check_report();
 }
