@@ -5,8 +5,10 @@
 
 void virtq_reset(struct virtq *q)
 {
+    uint32_t resets = q->resets + 1;
     memset(q, 0, sizeof(*q));
     q->num = VIRTQ_MAX_SIZE;
+    q->resets = resets;
 }
 
 /* Bytes of each ring for a queue of n entries (virtio 2.7): the descriptor table, the driver
@@ -17,21 +19,16 @@ void virtq_reset(struct virtq *q)
 #define USED_BYTES(n) (6u + 8u * (n))
 #define USED_ELEM_WORDS 2 /* {u32 id, u32 len} */
 
-/* The rings where guest memory has them now; NULL when that is not RAM. */
-static struct virtq_desc *ring_desc(const struct virtq *q)
+/* The rings where guest memory has them now; NULL when that is not RAM (or before the queue
+ * was enabled: no translation yet). */
+static void *ring(const struct virtq *q, uint64_t gpa, uint64_t len)
 {
-    return q->mem.gpa_to_hva(q->mem.ctx, q->desc_gpa, DESC_BYTES(q->num));
+    return q->mem.gpa_to_hva ? q->mem.gpa_to_hva(q->mem.ctx, gpa, len) : NULL;
 }
 
-static volatile uint16_t *ring_avail(const struct virtq *q)
-{
-    return q->mem.gpa_to_hva(q->mem.ctx, q->avail_gpa, AVAIL_BYTES(q->num));
-}
-
-static volatile uint16_t *ring_used(const struct virtq *q)
-{
-    return q->mem.gpa_to_hva(q->mem.ctx, q->used_gpa, USED_BYTES(q->num));
-}
+static struct virtq_desc *ring_desc(const struct virtq *q) { return ring(q, q->desc_gpa, DESC_BYTES(q->num)); }
+static volatile uint16_t *ring_avail(const struct virtq *q) { return ring(q, q->avail_gpa, AVAIL_BYTES(q->num)); }
+static volatile uint16_t *ring_used(const struct virtq *q) { return ring(q, q->used_gpa, USED_BYTES(q->num)); }
 
 bool virtq_enable(struct virtq *q, const struct virtq_mem *mem)
 {

@@ -46,6 +46,9 @@ struct virtq {
     uint16_t last_avail; /* next avail ring entry to take */
     uint16_t used_idx;   /* our copy of used->idx */
     struct virtq_mem mem; /* translates desc_gpa, avail_gpa and used_gpa at each use */
+    /* Resets so far (kept by virtq_reset): a device that works on a chain without its lock
+     * compares it before giving the chain back, since a chain from before a reset is forgotten. */
+    uint32_t resets;
 };
 
 /* One descriptor chain: the device-readable segments first, then the device-writable ones. */
@@ -56,7 +59,7 @@ struct virtq_chain {
     struct iovec iov[VIRTQ_MAX_SEGS];
 };
 
-/* Resets the queue to the driver's initial state (size VIRTQ_MAX_SIZE, no rings). */
+/* Resets the queue to the driver's initial state (size VIRTQ_MAX_SIZE, no rings); counts it. */
 void virtq_reset(struct virtq *q);
 /* Checks the size and ring addresses (the rings must be RAM now) and keeps mem for every later
  * call; false (queue stays off) if bad. */

@@ -4,10 +4,18 @@
  * NEEDS_RESET, reset, access sizes), the hybrid CONNECT line parser, and the vsock device
  * driven by a fake driver: refused requests, packets for unknown connections, and a malformed
  * ring that stops the device. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -22,10 +30,17 @@
 
 #define RAM_SIZE (1u << 20)
 static uint8_t *ram, *retired_ram; /* guest RAM now, and before remap_ram */
+/* One more page of guest RAM right after ram[], backed by userfaultfd: the device's access to it
+ * waits until the test resolves the fault. */
+#define SLOW_GPA RAM_SIZE
+#define SLOW_SIZE 4096u /* a page */
+static uint8_t *slow_page;
 
 static void *fake_gpa_to_hva(void *ctx, uint64_t gpa, uint64_t len)
 {
     (void)ctx;
+    if (slow_page && gpa >= SLOW_GPA && gpa - SLOW_GPA < SLOW_SIZE && len <= SLOW_SIZE - (gpa - SLOW_GPA))
+        return slow_page + (gpa - SLOW_GPA);
     if (gpa > RAM_SIZE || len > RAM_SIZE - gpa)
         return NULL;
     return __atomic_load_n(&ram, __ATOMIC_ACQUIRE) + gpa; /* the device's threads call this */
@@ -489,6 +504,127 @@ static void test_device(void)
     rmdir(dir);
 }
 
+#define WATCHDOG_MS 5000 /* only a call that never returns reaches it */
+
+/* A page registered with a new userfaultfd (missing pages fault to the test); the fd or -1. */
+static int slow_page_create(void)
+{
+    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+    struct uffdio_api api = {.api = UFFD_API};
+    if (fd < 0 || ioctl(fd, UFFDIO_API, &api) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    void *p = mmap(NULL, SLOW_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct uffdio_register reg = {.range = {(uintptr_t)p, SLOW_SIZE}, .mode = UFFDIO_REGISTER_MODE_MISSING};
+    if (p == MAP_FAILED || ioctl(fd, UFFDIO_REGISTER, &reg) < 0) {
+        if (p != MAP_FAILED)
+            munmap(p, SLOW_SIZE);
+        close(fd);
+        return -1;
+    }
+    slow_page = p;
+    return fd;
+}
+
+struct reg_read {
+    HANDLE done;
+    uint64_t value;
+};
+
+static void *read_status(void *opaque)
+{
+    struct reg_read *r = opaque;
+    r->value = vsock_mmio_read(dev, VIRTIO_MMIO_STATUS, 4);
+    OpenWhpSetEvent(r->done);
+    return NULL;
+}
+
+/* The guest sends SLOW_SIZE bytes from the slow page on an established connection; the worker
+ * copies them inside sendmsg, which faults to the test and waits there. A register read made
+ * then must complete: the device lock is not held across socket I/O. */
+static void test_register_read_during_io(void)
+{
+    int uffd = slow_page_create();
+    if (uffd < 0) {
+        printf("SKIP register read during I/O: no userfaultfd (%s)\n", strerror(errno));
+        return;
+    }
+    char dir[] = "/tmp/openwhp-unit-vsock-XXXXXX", path[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/vm", dir);
+    notify_ev = OpenWhpCreateEvent(FALSE, FALSE);
+    irq_ev = OpenWhpCreateEvent(FALSE, FALSE);
+    struct vsock_config cfg = {.guest_cid = 3, .socket_path = path, .notify_event = notify_ev,
+                               .interrupt_event = irq_ev, .mem = mem};
+    dev = vsock_create(&cfg);
+    CHECK(dev != NULL);
+    driver_start();
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_82", path);
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+    struct vsock_hdr h = guest_hdr(VSOCK_OP_REQUEST, 3000, 82);
+    driver_send(0, &h, sizeof(h));
+    CHECK(wait_rx(1) && rx_hdr(0).op == VSOCK_OP_RESPONSE);
+    int hfd = accept(lfd, NULL, NULL);
+    CHECK(hfd >= 0);
+
+    /* RW: the header in TX descriptor 1, the payload (descriptor 2) on the slow page. */
+    h = guest_hdr(VSOCK_OP_RW, 3000, 82);
+    h.len = SLOW_SIZE;
+    memcpy(ram + TX_BUFS + 4096, &h, sizeof(h));
+    struct virtq_desc *td = (struct virtq_desc *)(ram + TX_DESC);
+    td[1] = (struct virtq_desc){TX_BUFS + 4096, sizeof(h), VIRTQ_DESC_F_NEXT, 2};
+    td[2] = (struct virtq_desc){SLOW_GPA, SLOW_SIZE, 0, 0};
+    uint16_t *ta = (uint16_t *)(ram + TX_AVAIL);
+    ta[2 + tx_avail_idx % QN] = 1;
+    __atomic_store_n(&ta[1], ++tx_avail_idx, __ATOMIC_RELEASE);
+    OpenWhpSetEvent(notify_ev);
+
+    /* The fault proves the worker is inside sendmsg (nothing else reads the payload). */
+    struct pollfd pfd = {.fd = uffd, .events = POLLIN};
+    struct uffd_msg msg;
+    CHECK(poll(&pfd, 1, WATCHDOG_MS) == 1 && read(uffd, &msg, sizeof(msg)) == sizeof(msg));
+    CHECK(msg.event == UFFD_EVENT_PAGEFAULT && (msg.arg.pagefault.address & ~(uint64_t)(SLOW_SIZE - 1)) == (uintptr_t)slow_page);
+    struct reg_read r = {OpenWhpCreateEvent(FALSE, FALSE), 0};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, read_status, &r) == 0);
+    bool returned = OpenWhpWaitForEvent(r.done, WATCHDOG_MS) == WAIT_OBJECT_0;
+    CHECK(returned);
+    CHECK(!returned || (r.value & VIRTIO_STATUS_DRIVER_OK));
+
+    /* Let the copy finish: the host gets the page. */
+    static uint8_t pattern[SLOW_SIZE];
+    for (unsigned i = 0; i < SLOW_SIZE; i++)
+        pattern[i] = (uint8_t)(i * 7 + 1);
+    struct uffdio_copy copy = {.dst = (uintptr_t)slow_page, .src = (uintptr_t)pattern, .len = SLOW_SIZE};
+    CHECK(ioctl(uffd, UFFDIO_COPY, &copy) == 0);
+    pthread_join(t, NULL);
+    static uint8_t got[SLOW_SIZE];
+    size_t n = 0;
+    while (n < SLOW_SIZE) {
+        ssize_t k = read(hfd, got + n, SLOW_SIZE - n);
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    CHECK(n == SLOW_SIZE && memcmp(got, pattern, SLOW_SIZE) == 0);
+
+    close(hfd);
+    close(lfd);
+    unlink(sa.sun_path);
+    vsock_destroy(dev);
+    OpenWhpCloseEvent(r.done);
+    OpenWhpCloseEvent(notify_ev);
+    OpenWhpCloseEvent(irq_ev);
+    rmdir(dir);
+    munmap(slow_page, SLOW_SIZE);
+    slow_page = NULL;
+    close(uffd);
+}
+
 int main(void)
 {
     ram = calloc(1, RAM_SIZE);
@@ -498,6 +634,7 @@ int main(void)
     test_mmio();
     test_parse_connect();
     test_device();
+    test_register_read_during_io();
     free(ram);
     free(retired_ram);
     return check_report();
