@@ -52,11 +52,13 @@ struct conn {
 };
 
 struct vsock {
-    /* Protects mmio (registers, queue indices), resets and shown; never held across socket I/O
-     * or anything else that may wait. */
+    /* Protects mmio (registers, queue indices), resets, busy and shown; never held across socket
+     * I/O or anything else that may wait. */
     pthread_mutex_t lock;
+    pthread_cond_t idle; /* busy became false */
     struct virtio_mmio mmio;
     unsigned resets; /* device resets by the driver so far */
+    bool busy;       /* the worker holds a chain it took (between take and give or untake) */
     struct vsock_stats shown; /* stats as of the worker's last batch (vsock_get_stats) */
     /* Fixed after create. */
     struct vsock_config_space config;
@@ -511,6 +513,7 @@ static int take(struct vsock *dev, unsigned qi, struct virtq_chain *ch, uint32_t
         if (r < 0)
             virtio_mmio_fail(&dev->mmio);
     }
+    dev->busy = r > 0;
     *resets = q->resets;
     pthread_mutex_unlock(&dev->lock);
     return r;
@@ -525,6 +528,8 @@ static bool give(struct vsock *dev, unsigned qi, uint16_t head, uint32_t len, ui
     pthread_mutex_lock(&dev->lock);
     if (q->resets == resets && virtio_mmio_running(&dev->mmio) && !(ok = virtq_push(q, head, len)))
         virtio_mmio_fail(&dev->mmio);
+    dev->busy = false;
+    pthread_cond_broadcast(&dev->idle);
     pthread_mutex_unlock(&dev->lock);
     return ok;
 }
@@ -536,6 +541,8 @@ static void untake(struct vsock *dev, unsigned qi, uint32_t resets)
     pthread_mutex_lock(&dev->lock);
     if (q->resets == resets)
         virtq_unpop(q);
+    dev->busy = false;
+    pthread_cond_broadcast(&dev->idle);
     pthread_mutex_unlock(&dev->lock);
 }
 
@@ -905,12 +912,27 @@ uint64_t vsock_mmio_read(struct vsock *dev, uint32_t offset, unsigned size)
     return v;
 }
 
+/* Queue resets so far, over all queues (lock held). */
+static uint32_t queue_resets(const struct vsock *dev)
+{
+    uint32_t n = 0;
+    for (unsigned i = 0; i < VSOCK_NR_QUEUES; i++)
+        n += dev->mmio.queues[i].resets;
+    return n;
+}
+
 void vsock_mmio_write(struct vsock *dev, uint32_t offset, uint64_t value, unsigned size)
 {
     pthread_mutex_lock(&dev->lock);
+    uint32_t before = queue_resets(dev);
     unsigned ev = virtio_mmio_write(&dev->mmio, offset, value, size);
     if (ev & VIRTIO_MMIO_EV_RESET)
         dev->resets++; /* the worker forgets the connections at its next batch */
+    /* A reset is complete only once the device no longer touches the buffers of the old rings
+     * (the driver may free them): wait for the chain the worker is working on, if any (one
+     * non-blocking socket call). */
+    while (queue_resets(dev) != before && dev->busy)
+        pthread_cond_wait(&dev->idle, &dev->lock);
     pthread_mutex_unlock(&dev->lock);
     /* A notify that exited to us (no doorbell), a device that just started or was reset: wake
      * the worker. */
@@ -977,6 +999,7 @@ struct vsock *vsock_create(const struct vsock_config *cfg)
     if (!dev)
         return NULL;
     pthread_mutex_init(&dev->lock, NULL);
+    pthread_cond_init(&dev->idle, NULL);
     dev->cfg = *cfg;
     dev->config.guest_cid = cfg->guest_cid;
     dev->next_host_port = FIRST_HOST_PORT;
@@ -1020,6 +1043,7 @@ fail:
     }
     free(dev->socket_path);
     free(dev->fallback_prefix);
+    pthread_cond_destroy(&dev->idle);
     pthread_mutex_destroy(&dev->lock);
     free(dev);
     errno = e;
@@ -1041,6 +1065,7 @@ void vsock_destroy(struct vsock *dev)
     close(dev->stop_rd);
     free(dev->socket_path);
     free(dev->fallback_prefix);
+    pthread_cond_destroy(&dev->idle);
     pthread_mutex_destroy(&dev->lock);
     free(dev);
 }

@@ -505,6 +505,9 @@ static void test_device(void)
 }
 
 #define WATCHDOG_MS 5000 /* only a call that never returns reaches it */
+/* How long a reset is given to (wrongly) complete while the worker is provably mid-chain: a
+ * correct device never does, so this cannot fail spuriously; a shorter wait only misses more. */
+#define RESET_GRACE_MS 200
 
 /* A page registered with a new userfaultfd (missing pages fault to the test); the fd or -1. */
 static int slow_page_create(void)
@@ -537,6 +540,14 @@ static void *read_status(void *opaque)
 {
     struct reg_read *r = opaque;
     r->value = vsock_mmio_read(dev, VIRTIO_MMIO_STATUS, 4);
+    OpenWhpSetEvent(r->done);
+    return NULL;
+}
+
+static void *reset_device(void *opaque)
+{
+    struct reg_read *r = opaque;
+    vsock_mmio_write(dev, VIRTIO_MMIO_STATUS, 0, 4);
     OpenWhpSetEvent(r->done);
     return NULL;
 }
@@ -594,6 +605,14 @@ static void test_register_read_during_io(void)
     bool returned = OpenWhpWaitForEvent(r.done, WATCHDOG_MS) == WAIT_OBJECT_0;
     CHECK(returned);
     CHECK(!returned || (r.value & VIRTIO_STATUS_DRIVER_OK));
+    /* A reset must wait for the chain in flight (the driver may free its buffers afterwards):
+     * it cannot complete while the worker is still inside sendmsg. */
+    struct reg_read rs = {OpenWhpCreateEvent(FALSE, FALSE), 0};
+    if (returned) {
+        pthread_join(t, NULL);
+        CHECK(pthread_create(&t, NULL, reset_device, &rs) == 0);
+        CHECK(OpenWhpWaitForEvent(rs.done, RESET_GRACE_MS) == WAIT_TIMEOUT);
+    }
 
     /* Let the copy finish: the host gets the page. */
     static uint8_t pattern[SLOW_SIZE];
@@ -601,7 +620,9 @@ static void test_register_read_during_io(void)
         pattern[i] = (uint8_t)(i * 7 + 1);
     struct uffdio_copy copy = {.dst = (uintptr_t)slow_page, .src = (uintptr_t)pattern, .len = SLOW_SIZE};
     CHECK(ioctl(uffd, UFFDIO_COPY, &copy) == 0);
+    CHECK(!returned || OpenWhpWaitForEvent(rs.done, WATCHDOG_MS) == WAIT_OBJECT_0); /* the reset completes */
     pthread_join(t, NULL);
+    OpenWhpCloseEvent(rs.done);
     static uint8_t got[SLOW_SIZE];
     size_t n = 0;
     while (n < SLOW_SIZE) {
