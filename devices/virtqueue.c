@@ -5,9 +5,30 @@
 
 void virtq_reset(struct virtq *q)
 {
+    uint32_t resets = q->resets + 1;
     memset(q, 0, sizeof(*q));
     q->num = VIRTQ_MAX_SIZE;
+    q->resets = resets;
 }
+
+/* Bytes of each ring for a queue of n entries (virtio 2.7): the descriptor table, the driver
+ * area (flags, idx, ring[n], used_event) and the device area (flags, idx, ring[n] of {id, len},
+ * avail_event). */
+#define DESC_BYTES(n) (sizeof(struct virtq_desc) * (n))
+#define AVAIL_BYTES(n) (6u + 2u * (n))
+#define USED_BYTES(n) (6u + 8u * (n))
+#define USED_ELEM_WORDS 2 /* {u32 id, u32 len} */
+
+/* The rings where guest memory has them now; NULL when that is not RAM (or before the queue
+ * was enabled: no translation yet). */
+static void *ring(const struct virtq *q, uint64_t gpa, uint64_t len)
+{
+    return q->mem.gpa_to_hva ? q->mem.gpa_to_hva(q->mem.ctx, gpa, len) : NULL;
+}
+
+static struct virtq_desc *ring_desc(const struct virtq *q) { return ring(q, q->desc_gpa, DESC_BYTES(q->num)); }
+static volatile uint16_t *ring_avail(const struct virtq *q) { return ring(q, q->avail_gpa, AVAIL_BYTES(q->num)); }
+static volatile uint16_t *ring_used(const struct virtq *q) { return ring(q, q->used_gpa, USED_BYTES(q->num)); }
 
 bool virtq_enable(struct virtq *q, const struct virtq_mem *mem)
 {
@@ -16,40 +37,45 @@ bool virtq_enable(struct virtq *q, const struct virtq_mem *mem)
         return false;
     if ((q->desc_gpa & 15) || (q->avail_gpa & 1) || (q->used_gpa & 3))
         return false;
-    q->desc = mem->gpa_to_hva(mem->ctx, q->desc_gpa, 16 * n);
-    q->avail = mem->gpa_to_hva(mem->ctx, q->avail_gpa, 6 + 2 * n);
-    q->used = mem->gpa_to_hva(mem->ctx, q->used_gpa, 6 + 8 * n);
-    if (!q->desc || !q->avail || !q->used)
+    q->mem = *mem;
+    volatile uint16_t *used = ring_used(q);
+    if (!ring_desc(q) || !ring_avail(q) || !used)
         return false;
     q->last_avail = 0;
-    q->used_idx = __atomic_load_n(&q->used[1], __ATOMIC_RELAXED);
+    q->used_idx = __atomic_load_n(&used[1], __ATOMIC_RELAXED);
     q->enabled = true;
     return true;
 }
 
-static uint16_t avail_idx(const struct virtq *q)
+/* Chains the driver made available and we have not taken; more than num is malformed. */
+static uint16_t pending(const struct virtq *q, volatile uint16_t *avail)
 {
-    return __atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE);
+    return (uint16_t)(__atomic_load_n(&avail[1], __ATOMIC_ACQUIRE) - q->last_avail);
 }
 
 bool virtq_has_avail(const struct virtq *q)
 {
-    if (!q->enabled)
+    volatile uint16_t *avail = q->enabled ? ring_avail(q) : NULL;
+    if (!avail)
         return false;
-    uint16_t pending = (uint16_t)(avail_idx(q) - q->last_avail);
-    return pending != 0 && pending <= q->num;
+    uint16_t n = pending(q, avail);
+    return n != 0 && n <= q->num;
 }
 
-int virtq_pop(struct virtq *q, const struct virtq_mem *mem, struct virtq_chain *c)
+int virtq_pop(struct virtq *q, struct virtq_chain *c)
 {
     if (!q->enabled)
         return 0;
-    uint16_t pending = (uint16_t)(avail_idx(q) - q->last_avail);
-    if (pending == 0)
-        return 0;
-    if (pending > q->num)
+    volatile uint16_t *avail = ring_avail(q);
+    struct virtq_desc *desc = ring_desc(q);
+    if (!avail || !desc)
         return -1;
-    uint16_t head = __atomic_load_n(&q->avail[2 + q->last_avail % q->num], __ATOMIC_RELAXED);
+    uint16_t n = pending(q, avail);
+    if (n == 0)
+        return 0;
+    if (n > q->num)
+        return -1;
+    uint16_t head = __atomic_load_n(&avail[2 + q->last_avail % q->num], __ATOMIC_RELAXED);
     if (head >= q->num)
         return -1;
     c->head = head;
@@ -59,7 +85,7 @@ int virtq_pop(struct virtq *q, const struct virtq_mem *mem, struct virtq_chain *
     for (unsigned count = 0;; count++) {
         /* Read the descriptor once: the guest may rewrite it while we look. */
         struct virtq_desc d;
-        memcpy(&d, (const void *)&q->desc[i], sizeof(d));
+        memcpy(&d, (const void *)&desc[i], sizeof(d));
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         if (count >= q->num || (d.flags & VIRTQ_DESC_F_INDIRECT))
             return -1;
@@ -69,7 +95,7 @@ int virtq_pop(struct virtq *q, const struct virtq_mem *mem, struct virtq_chain *
         if (d.len) {
             if (c->nread + c->nwrite == VIRTQ_MAX_SEGS)
                 return -1;
-            void *hva = mem->gpa_to_hva(mem->ctx, d.addr, d.len);
+            void *hva = q->mem.gpa_to_hva(q->mem.ctx, d.addr, d.len);
             if (!hva)
                 return -1;
             c->iov[c->nread + c->nwrite] = (struct iovec){hva, d.len};
@@ -91,31 +117,40 @@ int virtq_pop(struct virtq *q, const struct virtq_mem *mem, struct virtq_chain *
     return 1;
 }
 
-void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+bool virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
-    volatile uint32_t *elem = (volatile uint32_t *)(q->used + 2) + 2 * (q->used_idx % q->num);
+    volatile uint16_t *used = ring_used(q);
+    if (!used)
+        return false;
+    volatile uint32_t *elem = (volatile uint32_t *)(used + 2) + USED_ELEM_WORDS * (q->used_idx % q->num);
     elem[0] = head;
     elem[1] = len;
     q->used_idx++;
-    __atomic_store_n(&q->used[1], q->used_idx, __ATOMIC_RELEASE);
+    __atomic_store_n(&used[1], q->used_idx, __ATOMIC_RELEASE);
+    return true;
 }
 
-void virtq_want_notify(struct virtq *q, bool want)
+bool virtq_want_notify(struct virtq *q, bool want)
 {
-    uint16_t flags = __atomic_load_n(&q->used[0], __ATOMIC_RELAXED);
+    volatile uint16_t *used = ring_used(q);
+    if (!used)
+        return false;
+    uint16_t flags = __atomic_load_n(&used[0], __ATOMIC_RELAXED);
     uint16_t next = want ? flags & ~VIRTQ_USED_F_NO_NOTIFY : flags | VIRTQ_USED_F_NO_NOTIFY;
     if (next == flags)
-        return;
-    __atomic_store_n(&q->used[0], next, __ATOMIC_RELAXED);
+        return true;
+    __atomic_store_n(&used[0], next, __ATOMIC_RELAXED);
     /* The flag must be visible before we look at the avail index again (virtio 2.7.10). */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return true;
 }
 
 bool virtq_should_interrupt(const struct virtq *q)
 {
     /* The used index must be visible before we read the driver's flags (virtio 2.7.10). */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    return !(__atomic_load_n(&q->avail[0], __ATOMIC_RELAXED) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+    volatile uint16_t *avail = ring_avail(q);
+    return !avail || !(__atomic_load_n(&avail[0], __ATOMIC_RELAXED) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
 /* Walks the readable or writable part from byte off; calls fn on each piece. */

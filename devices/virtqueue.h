@@ -2,7 +2,10 @@
  * driver made available, give them back as used. The rings live in guest RAM, which the guest
  * may change at any moment: every index is checked and every descriptor field read once, and a
  * malformed ring is reported (the transport then sets DEVICE_NEEDS_RESET) instead of followed.
- * No locking here: the device serialises the calls on one queue. */
+ * The rings are found through the VMM's guest-memory callback on every call, never cached: the
+ * VMM may remap guest RAM under a running device, and each call then sees the memory mapped now
+ * (a chain already taken keeps the host addresses it was taken with). A ring that is no longer
+ * RAM is malformed. No locking here: the device serialises the calls on one queue. */
 #ifndef OPENWHP_DEVICES_VIRTQUEUE_H
 #define OPENWHP_DEVICES_VIRTQUEUE_H
 
@@ -42,9 +45,10 @@ struct virtq {
     bool enabled;
     uint16_t last_avail; /* next avail ring entry to take */
     uint16_t used_idx;   /* our copy of used->idx */
-    struct virtq_desc *desc; /* host addresses of the rings */
-    volatile uint16_t *avail; /* flags, idx, ring[num], used_event */
-    volatile uint16_t *used;  /* flags, idx, then ring[num] of {u32 id, u32 len} */
+    struct virtq_mem mem; /* translates desc_gpa, avail_gpa and used_gpa at each use */
+    /* Resets so far (kept by virtq_reset): a device that works on a chain without its lock
+     * compares it before giving the chain back, since a chain from before a reset is forgotten. */
+    uint32_t resets;
 };
 
 /* One descriptor chain: the device-readable segments first, then the device-writable ones. */
@@ -55,24 +59,28 @@ struct virtq_chain {
     struct iovec iov[VIRTQ_MAX_SEGS];
 };
 
-/* Resets the queue to the driver's initial state (size VIRTQ_MAX_SIZE, no rings). */
+/* Resets the queue to the driver's initial state (size VIRTQ_MAX_SIZE, no rings); counts it. */
 void virtq_reset(struct virtq *q);
-/* Checks the size and ring addresses and maps the rings; false (queue stays off) if bad. */
+/* Checks the size and ring addresses (the rings must be RAM now) and keeps mem for every later
+ * call; false (queue stays off) if bad. */
 bool virtq_enable(struct virtq *q, const struct virtq_mem *mem);
 
 /* Takes the next available chain: 1 taken, 0 none, -1 malformed ring or chain (the chain, if
  * any, is not taken). */
-int virtq_pop(struct virtq *q, const struct virtq_mem *mem, struct virtq_chain *c);
+int virtq_pop(struct virtq *q, struct virtq_chain *c);
 /* Gives back the chain virtq_pop just took, untouched (it stays available). */
 static inline void virtq_unpop(struct virtq *q) { q->last_avail--; }
 /* Whether a chain is available (without taking it); false for a malformed ring. */
 bool virtq_has_avail(const struct virtq *q);
-/* Returns chain `head` with `len` bytes written into it. */
-void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/* Returns chain `head` with `len` bytes written into it; false when the used ring is no longer
+ * RAM (malformed: nothing was returned). */
+bool virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 /* Asks the driver for notifications (want) or tells it to skip them (NO_NOTIFY). After asking,
- * check for available chains again: the driver may have added some before it saw the flag. */
-void virtq_want_notify(struct virtq *q, bool want);
-/* After pushes: whether the driver wants an interrupt (it did not set NO_INTERRUPT). */
+ * check for available chains again: the driver may have added some before it saw the flag.
+ * False when the used ring is no longer RAM. */
+bool virtq_want_notify(struct virtq *q, bool want);
+/* After pushes: whether the driver wants an interrupt (it did not set NO_INTERRUPT; true when
+ * the driver's ring is no longer RAM, so that it looks at the device). */
 bool virtq_should_interrupt(const struct virtq *q);
 
 /* Copies between a buffer and the chain's readable (from) or writable (to) bytes starting at

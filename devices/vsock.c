@@ -1,16 +1,17 @@
-/* virtio-vsock device: see vsock.h. The worker thread owns the data path; register accesses
- * come from VP threads. Both take dev->lock, which protects everything in struct vsock except
- * the fields marked otherwise. */
+/* virtio-vsock device: see vsock.h. The worker thread owns the data path and its state (the
+ * connections); register accesses come from VP threads. dev->lock protects only the transport
+ * (registers and queues) and is never held across socket I/O: the worker takes a chain under it,
+ * works on the chain and the sockets without it, and takes it again to give the chain back. */
 #include "vsock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -51,13 +52,24 @@ struct conn {
 };
 
 struct vsock {
+    /* Protects mmio (registers, queue indices), resets, busy and shown; never held across socket
+     * I/O or anything else that may wait. */
     pthread_mutex_t lock;
+    pthread_cond_t idle; /* busy became false */
     struct virtio_mmio mmio;
+    unsigned resets; /* device resets by the driver so far */
+    bool busy;       /* the worker holds a chain it took (between take and give or untake) */
+    struct vsock_stats shown; /* stats as of the worker's last batch (vsock_get_stats) */
+    /* Fixed after create. */
     struct vsock_config_space config;
     struct vsock_config cfg;
     char *socket_path, *fallback_prefix;
-    int listen_fd, notify_fd, interrupt_fd, epoll_fd, stop_fd; /* fixed after create */
+    int listen_fd, notify_fd, interrupt_fd, epoll_fd; /* fixed after create */
+    int stop_rd, stop_wr; /* a pipe: closing stop_wr (EPOLLHUP on stop_rd) stops the worker */
     pthread_t worker;
+    /* The worker's own (no lock): */
+    unsigned resets_seen; /* resets when the worker last forgot its connections */
+    bool running;         /* whether the driver ran the device at the start of the batch */
     struct conn *buckets[CONN_BUCKETS];
     struct conn *conns; /* circular list head (the next connection to serve), or NULL */
     unsigned nconns, max_conns;
@@ -464,19 +476,88 @@ static void guest_packet(struct vsock *dev, const struct virtq_chain *ch)
     }
 }
 
+/* ---- the queues: the only data-path steps under dev->lock ---- */
+
+/* Whether the driver runs the device and has not reset it since the batch began (lock held). */
+static bool live(const struct vsock *dev)
+{
+    return dev->resets == dev->resets_seen && virtio_mmio_running(&dev->mmio);
+}
+
+/* The receive queue after a pop that gave r (lock held): out of buffers with work waiting, the
+ * driver is asked to notify its refill; with buffers in hand, refills need not wake us. */
+static int rx_notify(struct virtq *q, struct virtq_chain *ch, int r)
+{
+    while (r == 0 && q->enabled) {
+        if (!virtq_want_notify(q, true))
+            return -1;
+        if (!virtq_has_avail(q))
+            return 0;
+        r = virtq_pop(q, ch); /* the driver added some before it saw the flag */
+    }
+    return r > 0 && !virtq_want_notify(q, false) ? -1 : r;
+}
+
+/* Takes the next chain of queue qi: 1 taken, 0 none (or the device stopped or was reset since
+ * the batch began), -1 malformed (the device now needs a reset). *resets: the queue's reset
+ * count, for give and untake. */
+static int take(struct vsock *dev, unsigned qi, struct virtq_chain *ch, uint32_t *resets)
+{
+    struct virtq *q = &dev->mmio.queues[qi];
+    pthread_mutex_lock(&dev->lock);
+    int r = 0;
+    if (live(dev)) {
+        r = virtq_pop(q, ch);
+        if (qi == VSOCK_QUEUE_RX)
+            r = rx_notify(q, ch, r);
+        if (r < 0)
+            virtio_mmio_fail(&dev->mmio);
+    }
+    dev->busy = r > 0;
+    *resets = q->resets;
+    pthread_mutex_unlock(&dev->lock);
+    return r;
+}
+
+/* Gives back a chain taken when its queue had `resets` resets, with len bytes used; a chain
+ * from before a reset is dropped (the driver forgot it). False when the used ring is malformed. */
+static bool give(struct vsock *dev, unsigned qi, uint16_t head, uint32_t len, uint32_t resets)
+{
+    struct virtq *q = &dev->mmio.queues[qi];
+    bool ok = true;
+    pthread_mutex_lock(&dev->lock);
+    if (q->resets == resets && virtio_mmio_running(&dev->mmio) && !(ok = virtq_push(q, head, len)))
+        virtio_mmio_fail(&dev->mmio);
+    dev->busy = false;
+    pthread_cond_broadcast(&dev->idle);
+    pthread_mutex_unlock(&dev->lock);
+    return ok;
+}
+
+/* Leaves the chain take just gave available again (unless its queue was reset meanwhile). */
+static void untake(struct vsock *dev, unsigned qi, uint32_t resets)
+{
+    struct virtq *q = &dev->mmio.queues[qi];
+    pthread_mutex_lock(&dev->lock);
+    if (q->resets == resets)
+        virtq_unpop(q);
+    dev->busy = false;
+    pthread_cond_broadcast(&dev->idle);
+    pthread_mutex_unlock(&dev->lock);
+}
+
 /* Takes the guest's transmit packets while there is room for the replies they may need. */
 static bool process_tx(struct vsock *dev)
 {
-    struct virtq *q = &dev->mmio.queues[VSOCK_QUEUE_TX];
     struct virtq_chain ch;
+    uint32_t resets;
     while (!ctrl_full(dev)) {
-        int r = virtq_pop(q, &dev->mmio.mem, &ch);
-        if (r < 0)
+        int r = take(dev, VSOCK_QUEUE_TX, &ch, &resets);
+        if (r <= 0)
+            return r == 0;
+        guest_packet(dev, &ch); /* socket I/O: without the lock */
+        if (!give(dev, VSOCK_QUEUE_TX, ch.head, 0, resets))
             return false;
-        if (r == 0)
-            break;
-        guest_packet(dev, &ch);
-        virtq_push(q, ch.head, 0);
         dev->raise_tx = true;
     }
     return true;
@@ -555,8 +636,8 @@ static bool conn_rx(struct vsock *dev, struct conn *c, struct virtq_chain *ch, u
 
 static bool process_rx(struct vsock *dev)
 {
-    struct virtq *q = &dev->mmio.queues[VSOCK_QUEUE_RX];
     struct virtq_chain ch;
+    uint32_t resets;
     for (;;) {
         struct conn *c = NULL;
         if (!dev->ctrl_count) {
@@ -573,19 +654,12 @@ static bool process_rx(struct vsock *dev)
             if (!c)
                 return true;
         }
-        int r = virtq_pop(q, &dev->mmio.mem, &ch);
-        if (r == 0) {
-            /* Out of receive buffers with work waiting: have the driver notify its refill. */
-            virtq_want_notify(q, true);
-            if (!virtq_has_avail(q))
-                return true;
-            continue;
-        }
-        if (r < 0)
-            return false;
-        virtq_want_notify(q, false); /* buffers in hand: refills need not wake us */
+        int r = take(dev, VSOCK_QUEUE_RX, &ch, &resets);
+        if (r <= 0)
+            return r == 0;
         if (ch.write_len <= sizeof(struct vsock_hdr)) {
-            virtq_push(q, ch.head, 0); /* no room for data: give it back empty */
+            if (!give(dev, VSOCK_QUEUE_RX, ch.head, 0, resets)) /* no room for data: give it back empty */
+                return false;
             dev->raise_rx = true;
             continue;
         }
@@ -597,12 +671,13 @@ static bool process_rx(struct vsock *dev)
             used = sizeof(struct vsock_hdr);
         } else {
             dev->conns = c->next;
-            if (!conn_rx(dev, c, &ch, &used)) {
-                virtq_unpop(q); /* not used after all: leave it available */
+            if (!conn_rx(dev, c, &ch, &used)) { /* socket I/O: without the lock */
+                untake(dev, VSOCK_QUEUE_RX, resets); /* not used after all: leave it available */
                 continue;
             }
         }
-        virtq_push(q, ch.head, used);
+        if (!give(dev, VSOCK_QUEUE_RX, ch.head, used, resets))
+            return false;
         dev->stats.rx_packets++;
         dev->raise_rx = true;
     }
@@ -685,7 +760,7 @@ static void host_handshake(struct vsock *dev, struct conn *c)
     if (len > 1 && line[len - 2] == '\r')
         line[len - 2] = '\0';
     uint32_t port;
-    if (!vsock_parse_connect(line, &port) || !virtio_mmio_running(&dev->mmio)) {
+    if (!vsock_parse_connect(line, &port) || !dev->running) {
         c->dead = true; /* refused: closing tells the program */
         return;
     }
@@ -718,8 +793,8 @@ static void reap_dead(struct vsock *dev)
     }
 }
 
-/* Device reset: every connection ends without a word to the guest (it forgot them). Only the
- * worker frees connections (its epoll batch may name them), so they are marked here. */
+/* Device reset: every connection ends without a word to the guest (it forgot them). They are
+ * marked, and freed at the end of the batch (its epoll events may name them). */
 static void forget_all(struct vsock *dev)
 {
     struct conn *it = dev->conns;
@@ -731,11 +806,45 @@ static void forget_all(struct vsock *dev)
     dev->ctrl_count = dev->ctrl_head = 0;
 }
 
-/* Everything the device can do now, with dev->lock held. */
+/* Start of a batch: forgets the connections if the driver reset the device since the last
+ * batch, and notes whether the device runs. */
+static bool batch_begin(struct vsock *dev)
+{
+    pthread_mutex_lock(&dev->lock);
+    bool reset = dev->resets != dev->resets_seen;
+    dev->resets_seen = dev->resets;
+    dev->running = virtio_mmio_running(&dev->mmio);
+    pthread_mutex_unlock(&dev->lock);
+    if (reset)
+        forget_all(dev);
+    return dev->running;
+}
+
+/* End of a batch: one interrupt for it, if a queue that got used buffers wants one or the
+ * device failed (ok false), and the statistics vsock_get_stats reports. */
+static void batch_end(struct vsock *dev, bool ok)
+{
+    bool want = false;
+    pthread_mutex_lock(&dev->lock);
+    if (dev->raise_rx || dev->raise_tx || !ok) {
+        want = !ok || (dev->raise_rx && virtq_should_interrupt(&dev->mmio.queues[VSOCK_QUEUE_RX])) ||
+               (dev->raise_tx && virtq_should_interrupt(&dev->mmio.queues[VSOCK_QUEUE_TX]));
+        dev->mmio.int_status |= VIRTIO_INT_USED_RING;
+    }
+    dev->stats.interrupts += want;
+    dev->shown = dev->stats;
+    pthread_mutex_unlock(&dev->lock);
+    dev->raise_rx = dev->raise_tx = false;
+    if (want)
+        OpenWhpSetEvent(dev->cfg.interrupt_event);
+}
+
+/* Everything the device can do now. */
 static void service(struct vsock *dev)
 {
-    if (!virtio_mmio_running(&dev->mmio)) {
+    if (!batch_begin(dev)) {
         reap_dead(dev);
+        batch_end(dev, true);
         return;
     }
     struct conn *it = dev->conns;
@@ -756,20 +865,8 @@ static void service(struct vsock *dev)
     bool ok = process_tx(dev) && process_rx(dev);
     /* Replies queued while taking packets need receive buffers: one more round. */
     ok = ok && process_tx(dev) && process_rx(dev);
-    if (!ok)
-        virtio_mmio_fail(&dev->mmio);
     reap_dead(dev);
-    if (dev->raise_rx || dev->raise_tx || !ok) {
-        /* One interrupt for the batch, if a queue that got used buffers wants one. */
-        bool want = !ok || (dev->raise_rx && virtq_should_interrupt(&dev->mmio.queues[VSOCK_QUEUE_RX])) ||
-                    (dev->raise_tx && virtq_should_interrupt(&dev->mmio.queues[VSOCK_QUEUE_TX]));
-        dev->raise_rx = dev->raise_tx = false;
-        dev->mmio.int_status |= VIRTIO_INT_USED_RING;
-        if (want) {
-            OpenWhpSetEvent(dev->cfg.interrupt_event);
-            dev->stats.interrupts++;
-        }
-    }
+    batch_end(dev, ok);
 }
 
 static void *worker_main(void *opaque)
@@ -780,11 +877,9 @@ static void *worker_main(void *opaque)
         int n = epoll_wait(dev->epoll_fd, evs, 64, -1);
         if (n < 0 && errno != EINTR)
             break;
-        pthread_mutex_lock(&dev->lock);
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
-            if (p == &dev->stop_fd) {
-                pthread_mutex_unlock(&dev->lock);
+            if (p == &dev->stop_rd) {
                 return NULL;
             } else if (p == &dev->notify_fd) {
                 uint64_t v;
@@ -803,7 +898,6 @@ static void *worker_main(void *opaque)
             }
         }
         service(dev);
-        pthread_mutex_unlock(&dev->lock);
     }
     return NULL;
 }
@@ -818,22 +912,38 @@ uint64_t vsock_mmio_read(struct vsock *dev, uint32_t offset, unsigned size)
     return v;
 }
 
+/* Queue resets so far, over all queues (lock held). */
+static uint32_t queue_resets(const struct vsock *dev)
+{
+    uint32_t n = 0;
+    for (unsigned i = 0; i < VSOCK_NR_QUEUES; i++)
+        n += dev->mmio.queues[i].resets;
+    return n;
+}
+
 void vsock_mmio_write(struct vsock *dev, uint32_t offset, uint64_t value, unsigned size)
 {
     pthread_mutex_lock(&dev->lock);
+    uint32_t before = queue_resets(dev);
     unsigned ev = virtio_mmio_write(&dev->mmio, offset, value, size);
     if (ev & VIRTIO_MMIO_EV_RESET)
-        forget_all(dev);
+        dev->resets++; /* the worker forgets the connections at its next batch */
+    /* A reset is complete only once the device no longer touches the buffers of the old rings
+     * (the driver may free them): wait for the chain the worker is working on, if any (one
+     * non-blocking socket call). */
+    while (queue_resets(dev) != before && dev->busy)
+        pthread_cond_wait(&dev->idle, &dev->lock);
     pthread_mutex_unlock(&dev->lock);
-    /* A notify that exited to us (no doorbell), or a device that just started: wake the worker. */
-    if (ev & (VIRTIO_MMIO_EV_NOTIFY | VIRTIO_MMIO_EV_DRIVER_OK | VIRTIO_MMIO_EV_QUEUE_READY))
+    /* A notify that exited to us (no doorbell), a device that just started or was reset: wake
+     * the worker. */
+    if (ev & (VIRTIO_MMIO_EV_NOTIFY | VIRTIO_MMIO_EV_DRIVER_OK | VIRTIO_MMIO_EV_QUEUE_READY | VIRTIO_MMIO_EV_RESET))
         OpenWhpSetEvent(dev->cfg.notify_event);
 }
 
 void vsock_get_stats(struct vsock *dev, struct vsock_stats *out)
 {
     pthread_mutex_lock(&dev->lock);
-    *out = dev->stats;
+    *out = dev->shown;
     pthread_mutex_unlock(&dev->lock);
 }
 
@@ -889,11 +999,12 @@ struct vsock *vsock_create(const struct vsock_config *cfg)
     if (!dev)
         return NULL;
     pthread_mutex_init(&dev->lock, NULL);
+    pthread_cond_init(&dev->idle, NULL);
     dev->cfg = *cfg;
     dev->config.guest_cid = cfg->guest_cid;
     dev->next_host_port = FIRST_HOST_PORT;
     dev->max_conns = cfg->max_connections ? cfg->max_connections : VSOCK_DEFAULT_MAX_CONNECTIONS;
-    dev->listen_fd = dev->epoll_fd = dev->stop_fd = -1;
+    dev->listen_fd = dev->epoll_fd = dev->stop_rd = dev->stop_wr = -1;
     virtio_mmio_init(&dev->mmio, VIRTIO_ID_VSOCK, 1ull << VIRTIO_VSOCK_F_STREAM, VSOCK_NR_QUEUES,
                      &dev->config, sizeof(dev->config), &cfg->mem);
     dev->notify_fd = OpenWhpEventFd(cfg->notify_event);
@@ -907,9 +1018,13 @@ struct vsock *vsock_create(const struct vsock_config *cfg)
         goto fail;
     dev->listen_fd = bind_hybrid(dev->socket_path);
     dev->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    dev->stop_fd = eventfd(0, EFD_CLOEXEC);
-    if (dev->listen_fd < 0 || dev->epoll_fd < 0 || dev->stop_fd < 0 ||
-        watch(dev, dev->stop_fd, &dev->stop_fd) < 0 || watch(dev, dev->notify_fd, &dev->notify_fd) < 0 ||
+    int stop[2];
+    if (pipe2(stop, O_CLOEXEC) == 0) {
+        dev->stop_rd = stop[0];
+        dev->stop_wr = stop[1];
+    }
+    if (dev->listen_fd < 0 || dev->epoll_fd < 0 || dev->stop_rd < 0 ||
+        watch(dev, dev->stop_rd, &dev->stop_rd) < 0 || watch(dev, dev->notify_fd, &dev->notify_fd) < 0 ||
         watch(dev, dev->listen_fd, &dev->listen_fd) < 0) {
         e = errno;
         goto fail;
@@ -922,10 +1037,13 @@ fail:
         OpenWhpHvSocketCloseListener(dev->listen_fd); /* and its file */
     if (dev->epoll_fd >= 0)
         close(dev->epoll_fd);
-    if (dev->stop_fd >= 0)
-        close(dev->stop_fd);
+    if (dev->stop_rd >= 0) {
+        close(dev->stop_rd);
+        close(dev->stop_wr);
+    }
     free(dev->socket_path);
     free(dev->fallback_prefix);
+    pthread_cond_destroy(&dev->idle);
     pthread_mutex_destroy(&dev->lock);
     free(dev);
     errno = e;
@@ -936,17 +1054,18 @@ void vsock_destroy(struct vsock *dev)
 {
     if (!dev)
         return;
-    uint64_t one = 1;
-    if (write(dev->stop_fd, &one, sizeof(one)) != sizeof(one))
-        abort(); /* an eventfd write of 1 cannot fail */
+    /* Closing the pipe's write end cannot fail to reach the worker (unlike a write, it has no
+     * error to handle): its epoll_wait reports EPOLLHUP on the read end. */
+    close(dev->stop_wr);
     pthread_join(dev->worker, NULL);
     while (dev->conns)
         conn_free(dev, dev->conns);
     OpenWhpHvSocketCloseListener(dev->listen_fd); /* and its file */
     close(dev->epoll_fd);
-    close(dev->stop_fd);
+    close(dev->stop_rd);
     free(dev->socket_path);
     free(dev->fallback_prefix);
+    pthread_cond_destroy(&dev->idle);
     pthread_mutex_destroy(&dev->lock);
     free(dev);
 }

@@ -11,7 +11,13 @@
  * One worker thread per device moves the data: guest buffers go to the host sockets with
  * sendmsg straight from guest memory, and host data is read with readv straight into the
  * guest's receive buffers. Only bytes a full host socket does not take are copied, into the
- * connection's buffer (bounded by the credit the device grants). */
+ * connection's buffer (bounded by the credit the device grants). Register accesses never wait
+ * for that I/O: the device's lock covers the registers and the rings, and the worker does the
+ * socket I/O of a chain without it.
+ *
+ * The rings are found through cfg->mem at every use, so the VMM may remap guest RAM while the
+ * device runs; a chain already taken keeps the host addresses it was taken with, and the VMM
+ * must keep that memory valid until the device gave the chain back (or reset the device). */
 #ifndef OPENWHP_DEVICES_VSOCK_H
 #define OPENWHP_DEVICES_VSOCK_H
 
@@ -60,13 +66,15 @@ struct vsock;
  * on failure: EACCES when the socket's directory breaks the owner rules, EADDRINUSE when the
  * path is a live socket or a file that is not the caller's socket. */
 struct vsock *vsock_create(const struct vsock_config *cfg);
-/* Stops the worker, closes every connection and the hybrid socket, and removes its file. */
+/* Stops the worker, closes every connection and the hybrid socket, and removes its file. It has
+ * no failure path (the worker is stopped by closing a pipe, not by a write that could fail). */
 void vsock_destroy(struct vsock *dev);
 
 /* The register window (VIRTIO_MMIO_SIZE bytes); offsets from its base. */
 uint64_t vsock_mmio_read(struct vsock *dev, uint32_t offset, unsigned size);
 void vsock_mmio_write(struct vsock *dev, uint32_t offset, uint64_t value, unsigned size);
 
+/* The counters as of the end of the worker's last batch. */
 void vsock_get_stats(struct vsock *dev, struct vsock_stats *out);
 
 /* Parses a hybrid-socket request line (without its newline): "CONNECT <port>" or

@@ -77,8 +77,8 @@ static void op_write(struct virtio_mmio *t, struct fz *f)
         if (!vq->enabled)
             continue;
         FZ_CHECK(vq->num && vq->num <= VIRTQ_MAX_SIZE && !(vq->num & (vq->num - 1)));
-        FZ_CHECK(in_ram(vq->desc, 16u * vq->num) && in_ram((const void *)vq->avail, 6 + 2u * vq->num) &&
-                 in_ram((const void *)vq->used, 6 + 8u * vq->num));
+        FZ_CHECK(gpa_to_hva(NULL, vq->desc_gpa, 16u * vq->num) && gpa_to_hva(NULL, vq->avail_gpa, 6 + 2u * vq->num) &&
+                 gpa_to_hva(NULL, vq->used_gpa, 6 + 8u * vq->num));
     }
 }
 
@@ -110,8 +110,8 @@ static void op_descriptor(struct virtio_mmio *t, struct fz *f)
     unsigned i = fz_u8(f) % q->num;
     struct virtq_desc d = {pick_gpa(f), fz_u8(f) & 0x80 ? fz_u32(f) : fz_u8(f), fz_u8(f) & 7,
                            (uint16_t)(fz_u8(f) % (q->num + 1))};
-    memcpy(&q->desc[i], &d, sizeof(d));
-    volatile uint16_t *avail = q->avail;
+    memcpy((struct virtq_desc *)gpa_to_hva(NULL, q->desc_gpa, 16u * q->num) + i, &d, sizeof(d));
+    volatile uint16_t *avail = gpa_to_hva(NULL, q->avail_gpa, 6 + 2u * q->num);
     uint16_t idx = avail[1];
     avail[2 + idx % q->num] = (uint16_t)(fz_u8(f) & 0x80 ? fz_u16(f) : i);
     avail[1] = (uint16_t)(idx + (fz_u8(f) == 0xff ? fz_u16(f) : 1));
@@ -122,7 +122,7 @@ static void op_device(struct virtio_mmio *t, struct fz *f)
     struct virtq *q = &t->queues[fz_u8(f) % t->nqueues];
     static struct virtq_chain c;
     bool had = virtq_has_avail(q);
-    int r = virtq_pop(q, &t->mem, &c);
+    int r = virtq_pop(q, &c);
     FZ_CHECK(r >= -1 && r <= 1);
     FZ_CHECK(r != 1 || had);
     if (r < 0) {
@@ -158,9 +158,9 @@ static void op_device(struct virtio_mmio *t, struct fz *f)
         return;
     }
     uint16_t before = q->used_idx;
-    virtq_push(q, c.head, (uint32_t)put);
+    FZ_CHECK(virtq_push(q, c.head, (uint32_t)put)); /* the rings never move here */
     FZ_CHECK(q->used_idx == (uint16_t)(before + 1));
-    FZ_CHECK(q->used[1] == q->used_idx);
+    FZ_CHECK(((volatile uint16_t *)gpa_to_hva(NULL, q->used_gpa, 6 + 8u * q->num))[1] == q->used_idx);
     virtq_should_interrupt(q);
 }
 

@@ -340,7 +340,8 @@ HRESULT WINAPI OpenWhpHvSocketCheckPeer(int Fd);
  * guest accepts, at most TimeoutMs (0: OPENWHP_HVSOCKET_DEFAULT_CONNECT_TIMEOUT; more than
  * HVSOCKET_CONNECT_TIMEOUT_MAX is E_INVALIDARG), as HVSOCKET_CONNECT_TIMEOUT does. *Fd is the
  * connected socket (blocking, close-on-exec). WSAEHOSTUNREACH: no such VM (or its device is
- * gone); WSAECONNREFUSED: the guest refused; WSAETIMEDOUT: no answer in time; E_ACCESSDENIED:
+ * gone); WSAECONNREFUSED: the guest refused; WSAETIMEDOUT: no answer in time (also while the
+ * device takes no more connections: its listen backlog is full); E_ACCESSDENIED:
  * the owner rules fail (the directory, or a device of another user). */
 HRESULT WINAPI OpenWhpHvSocketConnect(const SOCKADDR_HV *Address, UINT32 TimeoutMs, int *Fd);
 

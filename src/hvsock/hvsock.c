@@ -4,6 +4,7 @@
 #include "hvsock/hvsock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,9 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+/* How often a connect to a full listen backlog is retried (see connect_until). */
+#define CONNECT_RETRY_MS 10
 
 void hvsock_new_vm_id(GUID *id)
 {
@@ -334,6 +338,25 @@ static HRESULT read_ok_line(int fd, int64_t deadline)
     return strncmp(line, "OK ", 3) == 0 ? S_OK : hr_wsa(WSAECONNREFUSED);
 }
 
+/* Connects the non-blocking fd to a Unix socket until deadline, then makes it blocking (what
+ * callers get is an ordinary socket). A full listen backlog makes a Unix connect fail with EAGAIN
+ * (never EINPROGRESS) and nothing can be polled for room in it, so the connect is retried every
+ * CONNECT_RETRY_MS. 1 connected, 0 timed out, -errno: ENOENT is no such VM, ECONNREFUSED a socket
+ * file whose device is gone. */
+static int connect_until(int fd, const struct sockaddr_un *sa, int salen, int64_t deadline)
+{
+    while (connect(fd, (const struct sockaddr *)sa, (socklen_t)salen) < 0) {
+        if (errno != EAGAIN)
+            return -errno;
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return 0;
+        poll(NULL, 0, left < CONNECT_RETRY_MS ? (int)left : CONNECT_RETRY_MS);
+    }
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ? -errno : 1;
+}
+
 HRESULT WINAPI OpenWhpHvSocketConnect(const SOCKADDR_HV *Address, UINT32 TimeoutMs, int *Fd)
 {
     if (!Address || !Fd)
@@ -355,13 +378,13 @@ HRESULT WINAPI OpenWhpHvSocketConnect(const SOCKADDR_HV *Address, UINT32 Timeout
     int salen = unix_addr(&sa, path);
     if (salen < 0)
         return hr_wsa(WSAEHOSTUNREACH);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return hr_from_errno(-errno);
-    if (connect(fd, (struct sockaddr *)&sa, (socklen_t)salen) < 0) {
-        /* ENOENT: no such VM; ECONNREFUSED: a socket file whose device is gone. */
+    int r = connect_until(fd, &sa, salen, deadline);
+    if (r <= 0) {
         close(fd);
-        return hr_wsa(WSAEHOSTUNREACH);
+        return r == 0 ? hr_wsa(WSAETIMEDOUT) : hr_wsa(WSAEHOSTUNREACH);
     }
     if (!hvsock_peer_trusted(fd)) {
         close(fd); /* the device is not ours: it must not see our data */

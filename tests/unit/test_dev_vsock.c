@@ -4,10 +4,18 @@
  * NEEDS_RESET, reset, access sizes), the hybrid CONNECT line parser, and the vsock device
  * driven by a fake driver: refused requests, packets for unknown connections, and a malformed
  * ring that stops the device. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -21,14 +29,32 @@
 #include "check.h"
 
 #define RAM_SIZE (1u << 20)
-static uint8_t *ram;
+static uint8_t *ram, *retired_ram; /* guest RAM now, and before remap_ram */
+/* One more page of guest RAM right after ram[], backed by userfaultfd: the device's access to it
+ * waits until the test resolves the fault. */
+#define SLOW_GPA RAM_SIZE
+#define SLOW_SIZE 4096u /* a page */
+static uint8_t *slow_page;
 
 static void *fake_gpa_to_hva(void *ctx, uint64_t gpa, uint64_t len)
 {
     (void)ctx;
+    if (slow_page && gpa >= SLOW_GPA && gpa - SLOW_GPA < SLOW_SIZE && len <= SLOW_SIZE - (gpa - SLOW_GPA))
+        return slow_page + (gpa - SLOW_GPA);
     if (gpa > RAM_SIZE || len > RAM_SIZE - gpa)
         return NULL;
-    return ram + gpa;
+    return __atomic_load_n(&ram, __ATOMIC_ACQUIRE) + gpa; /* the device's threads call this */
+}
+
+/* What a VMM remapping guest RAM does: the same contents in new host memory. The old memory
+ * stays allocated (and stale) so that a device still using it is seen, not a crash. */
+static void remap_ram(void)
+{
+    uint8_t *now = malloc(RAM_SIZE);
+    memcpy(now, ram, RAM_SIZE);
+    free(retired_ram);
+    retired_ram = ram;
+    __atomic_store_n(&ram, now, __ATOMIC_RELEASE);
 }
 
 static const struct virtq_mem mem = {fake_gpa_to_hva, NULL};
@@ -95,7 +121,7 @@ static void test_virtq_chains(void)
     struct virtq_chain c;
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
-    CHECK(virtq_pop(&q, &mem, &c) == 0);
+    CHECK(virtq_pop(&q, &c) == 0);
 
     /* A header split over two readable descriptors, then a writable one. */
     memcpy(ram + 0x5000, "0123456789", 10);
@@ -105,7 +131,7 @@ static void test_virtq_chains(void)
     set_desc(1, 0x7000, 100, VIRTQ_DESC_F_WRITE, 0);
     offer(3);
     CHECK(virtq_has_avail(&q));
-    CHECK(virtq_pop(&q, &mem, &c) == 1);
+    CHECK(virtq_pop(&q, &c) == 1);
     CHECK(c.head == 3 && c.nread == 2 && c.nwrite == 1 && c.read_len == 16 && c.write_len == 100);
     char buf[32] = {0};
     CHECK(virtq_copy_from(&c, 8, buf, 5) == 5 && memcmp(buf, "89abc", 5) == 0);
@@ -114,12 +140,12 @@ static void test_virtq_chains(void)
     struct iovec iov[4];
     CHECK(virtq_slice(&c, false, 4, 10, iov, 4) == 2 && iov[0].iov_len == 6 && iov[1].iov_len == 4);
     CHECK(virtq_slice(&c, true, 0, 1000, iov, 4) == 1 && iov[0].iov_len == 100);
-    virtq_push(&q, c.head, 42);
+    CHECK(virtq_push(&q, c.head, 42));
     CHECK(used_idx() == 1 && used_ring()[0] == 3 && used_ring()[1] == 42);
     CHECK(virtq_should_interrupt(&q));
-    virtq_want_notify(&q, false);
+    CHECK(virtq_want_notify(&q, false));
     CHECK(((uint16_t *)(ram + USED))[0] == VIRTQ_USED_F_NO_NOTIFY);
-    virtq_want_notify(&q, true);
+    CHECK(virtq_want_notify(&q, true));
     CHECK(((uint16_t *)(ram + USED))[0] == 0);
     avail()[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
     CHECK(!virtq_should_interrupt(&q));
@@ -127,10 +153,10 @@ static void test_virtq_chains(void)
     /* Unpop leaves the chain available. */
     set_desc(0, 0x5000, 4, 0, 0);
     offer(0);
-    CHECK(virtq_pop(&q, &mem, &c) == 1);
+    CHECK(virtq_pop(&q, &c) == 1);
     virtq_unpop(&q);
-    CHECK(virtq_pop(&q, &mem, &c) == 1 && c.head == 0);
-    CHECK(virtq_pop(&q, &mem, &c) == 0);
+    CHECK(virtq_pop(&q, &c) == 1 && c.head == 0);
+    CHECK(virtq_pop(&q, &c) == 0);
 }
 
 static void test_virtq_hostile(void)
@@ -141,45 +167,45 @@ static void test_virtq_hostile(void)
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     avail()[1] = QN + 1; /* more entries than the ring has */
-    CHECK(virtq_pop(&q, &mem, &c) == -1 && !virtq_has_avail(&q));
+    CHECK(virtq_pop(&q, &c) == -1 && !virtq_has_avail(&q));
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     offer(QN); /* head out of range */
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     set_desc(2, 0x5000, 4, VIRTQ_DESC_F_NEXT, 2); /* a loop */
     offer(2);
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     set_desc(2, 0x5000, 4, VIRTQ_DESC_F_NEXT, QN); /* next out of range */
     offer(2);
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     set_desc(2, 0x5000, 16, VIRTQ_DESC_F_INDIRECT, 0); /* not negotiated */
     offer(2);
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     set_desc(2, 0x5000, 4, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 3);
     set_desc(3, 0x6000, 4, 0, 0); /* readable after writable */
     offer(2);
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     make_queue(&q);
     CHECK(virtq_enable(&q, &mem));
     set_desc(2, RAM_SIZE - 2, 4, 0, 0); /* buffer runs past RAM */
     offer(2);
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
     set_desc(2, ~0ull - 1, 4, 0, 0); /* address wraps */
-    CHECK(virtq_pop(&q, &mem, &c) == -1);
+    CHECK(virtq_pop(&q, &c) == -1);
 
     /* Zero-length descriptors are skipped, and a chain as long as the ring is fine. */
     make_queue(&q);
@@ -187,7 +213,7 @@ static void test_virtq_hostile(void)
     for (unsigned i = 0; i < QN; i++)
         set_desc(i, 0x5000 + i, i % 2, i + 1 < QN ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
     offer(0);
-    CHECK(virtq_pop(&q, &mem, &c) == 1 && c.nread == QN / 2 && c.read_len == QN / 2);
+    CHECK(virtq_pop(&q, &c) == 1 && c.nread == QN / 2 && c.read_len == QN / 2);
 }
 
 static void test_mmio(void)
@@ -443,6 +469,14 @@ static void test_device(void)
     driver_send(0, &h, sizeof(h));
     CHECK(wait_rx(1) && rx_hdr(0).op == VSOCK_OP_RST);
 
+    /* Guest RAM remapped under the running device: the next packet is found in, and answered
+     * into, the new memory (cached ring pointers would wait on the old memory forever). */
+    remap_ram();
+    h = guest_hdr(VSOCK_OP_REQUEST, 1234, 79);
+    driver_send(1, &h, sizeof(h));
+    CHECK(wait_rx(2) && rx_hdr(1).op == VSOCK_OP_RST);
+    CHECK_EQ(((uint16_t *)(retired_ram + RX_USED))[1], 1); /* nothing more in the old memory */
+
     /* Connections up to the limit (2 here) are accepted, the next one is reset. */
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_80", path);
@@ -451,9 +485,9 @@ static void test_device(void)
     CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 8) == 0);
     for (unsigned i = 0; i < 3; i++) {
         h = guest_hdr(VSOCK_OP_REQUEST, 2000 + i, 80);
-        driver_send(1 + i, &h, sizeof(h));
-        CHECK(wait_rx((uint16_t)(2 + i)));
-        r = rx_hdr(1 + i);
+        driver_send(2 + i, &h, sizeof(h));
+        CHECK(wait_rx((uint16_t)(3 + i)));
+        r = rx_hdr(2 + i);
         CHECK(r.op == (i < 2 ? VSOCK_OP_RESPONSE : VSOCK_OP_RST) && r.dst_port == 2000 + i);
     }
     close(lfd);
@@ -470,6 +504,148 @@ static void test_device(void)
     rmdir(dir);
 }
 
+#define WATCHDOG_MS 5000 /* only a call that never returns reaches it */
+/* How long a reset is given to (wrongly) complete while the worker is provably mid-chain: a
+ * correct device never does, so this cannot fail spuriously; a shorter wait only misses more. */
+#define RESET_GRACE_MS 200
+
+/* A page registered with a new userfaultfd (missing pages fault to the test); the fd or -1. */
+static int slow_page_create(void)
+{
+    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+    struct uffdio_api api = {.api = UFFD_API};
+    if (fd < 0 || ioctl(fd, UFFDIO_API, &api) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    void *p = mmap(NULL, SLOW_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct uffdio_register reg = {.range = {(uintptr_t)p, SLOW_SIZE}, .mode = UFFDIO_REGISTER_MODE_MISSING};
+    if (p == MAP_FAILED || ioctl(fd, UFFDIO_REGISTER, &reg) < 0) {
+        if (p != MAP_FAILED)
+            munmap(p, SLOW_SIZE);
+        close(fd);
+        return -1;
+    }
+    slow_page = p;
+    return fd;
+}
+
+struct reg_read {
+    HANDLE done;
+    uint64_t value;
+};
+
+static void *read_status(void *opaque)
+{
+    struct reg_read *r = opaque;
+    r->value = vsock_mmio_read(dev, VIRTIO_MMIO_STATUS, 4);
+    OpenWhpSetEvent(r->done);
+    return NULL;
+}
+
+static void *reset_device(void *opaque)
+{
+    struct reg_read *r = opaque;
+    vsock_mmio_write(dev, VIRTIO_MMIO_STATUS, 0, 4);
+    OpenWhpSetEvent(r->done);
+    return NULL;
+}
+
+/* The guest sends SLOW_SIZE bytes from the slow page on an established connection; the worker
+ * copies them inside sendmsg, which faults to the test and waits there. A register read made
+ * then must complete: the device lock is not held across socket I/O. */
+static void test_register_read_during_io(void)
+{
+    int uffd = slow_page_create();
+    if (uffd < 0) {
+        printf("SKIP register read during I/O: no userfaultfd (%s)\n", strerror(errno));
+        return;
+    }
+    char dir[] = "/tmp/openwhp-unit-vsock-XXXXXX", path[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/vm", dir);
+    notify_ev = OpenWhpCreateEvent(FALSE, FALSE);
+    irq_ev = OpenWhpCreateEvent(FALSE, FALSE);
+    struct vsock_config cfg = {.guest_cid = 3, .socket_path = path, .notify_event = notify_ev,
+                               .interrupt_event = irq_ev, .mem = mem};
+    dev = vsock_create(&cfg);
+    CHECK(dev != NULL);
+    driver_start();
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_82", path);
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+    struct vsock_hdr h = guest_hdr(VSOCK_OP_REQUEST, 3000, 82);
+    driver_send(0, &h, sizeof(h));
+    CHECK(wait_rx(1) && rx_hdr(0).op == VSOCK_OP_RESPONSE);
+    int hfd = accept(lfd, NULL, NULL);
+    CHECK(hfd >= 0);
+
+    /* RW: the header in TX descriptor 1, the payload (descriptor 2) on the slow page. */
+    h = guest_hdr(VSOCK_OP_RW, 3000, 82);
+    h.len = SLOW_SIZE;
+    memcpy(ram + TX_BUFS + 4096, &h, sizeof(h));
+    struct virtq_desc *td = (struct virtq_desc *)(ram + TX_DESC);
+    td[1] = (struct virtq_desc){TX_BUFS + 4096, sizeof(h), VIRTQ_DESC_F_NEXT, 2};
+    td[2] = (struct virtq_desc){SLOW_GPA, SLOW_SIZE, 0, 0};
+    uint16_t *ta = (uint16_t *)(ram + TX_AVAIL);
+    ta[2 + tx_avail_idx % QN] = 1;
+    __atomic_store_n(&ta[1], ++tx_avail_idx, __ATOMIC_RELEASE);
+    OpenWhpSetEvent(notify_ev);
+
+    /* The fault proves the worker is inside sendmsg (nothing else reads the payload). */
+    struct pollfd pfd = {.fd = uffd, .events = POLLIN};
+    struct uffd_msg msg;
+    CHECK(poll(&pfd, 1, WATCHDOG_MS) == 1 && read(uffd, &msg, sizeof(msg)) == sizeof(msg));
+    CHECK(msg.event == UFFD_EVENT_PAGEFAULT && (msg.arg.pagefault.address & ~(uint64_t)(SLOW_SIZE - 1)) == (uintptr_t)slow_page);
+    struct reg_read r = {OpenWhpCreateEvent(FALSE, FALSE), 0};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, read_status, &r) == 0);
+    bool returned = OpenWhpWaitForEvent(r.done, WATCHDOG_MS) == WAIT_OBJECT_0;
+    CHECK(returned);
+    CHECK(!returned || (r.value & VIRTIO_STATUS_DRIVER_OK));
+    /* A reset must wait for the chain in flight (the driver may free its buffers afterwards):
+     * it cannot complete while the worker is still inside sendmsg. */
+    struct reg_read rs = {OpenWhpCreateEvent(FALSE, FALSE), 0};
+    if (returned) {
+        pthread_join(t, NULL);
+        CHECK(pthread_create(&t, NULL, reset_device, &rs) == 0);
+        CHECK(OpenWhpWaitForEvent(rs.done, RESET_GRACE_MS) == WAIT_TIMEOUT);
+    }
+
+    /* Let the copy finish: the host gets the page. */
+    static uint8_t pattern[SLOW_SIZE];
+    for (unsigned i = 0; i < SLOW_SIZE; i++)
+        pattern[i] = (uint8_t)(i * 7 + 1);
+    struct uffdio_copy copy = {.dst = (uintptr_t)slow_page, .src = (uintptr_t)pattern, .len = SLOW_SIZE};
+    CHECK(ioctl(uffd, UFFDIO_COPY, &copy) == 0);
+    CHECK(!returned || OpenWhpWaitForEvent(rs.done, WATCHDOG_MS) == WAIT_OBJECT_0); /* the reset completes */
+    pthread_join(t, NULL);
+    OpenWhpCloseEvent(rs.done);
+    static uint8_t got[SLOW_SIZE];
+    size_t n = 0;
+    while (n < SLOW_SIZE) {
+        ssize_t k = read(hfd, got + n, SLOW_SIZE - n);
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    CHECK(n == SLOW_SIZE && memcmp(got, pattern, SLOW_SIZE) == 0);
+
+    close(hfd);
+    close(lfd);
+    unlink(sa.sun_path);
+    vsock_destroy(dev);
+    OpenWhpCloseEvent(r.done);
+    OpenWhpCloseEvent(notify_ev);
+    OpenWhpCloseEvent(irq_ev);
+    rmdir(dir);
+    munmap(slow_page, SLOW_SIZE);
+    slow_page = NULL;
+    close(uffd);
+}
+
 int main(void)
 {
     ram = calloc(1, RAM_SIZE);
@@ -479,6 +655,8 @@ int main(void)
     test_mmio();
     test_parse_connect();
     test_device();
+    test_register_read_during_io();
     free(ram);
+    free(retired_ram);
     return check_report();
 }
