@@ -9,6 +9,9 @@
 #include <WinHvEmulation.h>
 #include <WinHvPlatform.h>
 #include <WinHvPlatformDefs.h>
+#include <winhvemulation.h>
+#include <winhvplatform.h>
+#include <winhvplatformdefs.h>
 #include <openwhp/doorbell.h>
 #include <openwhp/event.h>
 #include <openwhp/hvsocket.h>

@@ -1,0 +1,3 @@
+/* <winhvplatform.h> is <WinHvPlatform.h> under the lowercase name that mingw-w64
+ * installs and that QEMU's WHPX includes (file names are case-sensitive here). */
+#include <WinHvPlatform.h>
