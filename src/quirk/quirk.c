@@ -12,7 +12,6 @@
 #include "emu/emu_ctl.h"
 #include "obj/gva.h"
 
-static _Atomic uint64_t performed;
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 static bool enabled;
 
@@ -20,11 +19,6 @@ static void read_config(void)
 {
     const char *v = getenv("OPENWHP_HOST_QUIRKS");
     enabled = !v || strcmp(v, "0") != 0;
-}
-
-uint64_t quirk_count(void)
-{
-    return atomic_load(&performed);
 }
 
 /* ---- guest memory as the emulator sees it: linear addresses, supervisor accesses ---- */
@@ -158,6 +152,5 @@ enum quirk_result quirk_emulation_failure(struct whp_vp *vp, const uint8_t *insn
     case EMU_CTL_UNSUPPORTED:
         return QUIRK_NOT_HANDLED;
     }
-    atomic_fetch_add_explicit(&performed, 1, memory_order_relaxed);
     return QUIRK_RESUME;
 }

@@ -19,7 +19,5 @@ enum quirk_result {
  * VMM asked for #BP exception exits. */
 enum quirk_result quirk_emulation_failure(struct whp_vp *vp, const uint8_t *insn, size_t len,
                                           bool bp_exit);
-/* How many emulation failures the module has performed in this process (the detection). */
-uint64_t quirk_count(void);
 
 #endif
