@@ -1524,8 +1524,8 @@ static const struct row rows[] = {
     {"WHvSetPartitionProperty", "unknown property code, empty buffer", setp_unknown_0, WHV_E_UNKNOWN_PROPERTY, K},
     {"WHvSetPartitionProperty", "unknown property code, NULL buffer", setp_unknown_null, WHV_E_UNKNOWN_PROPERTY, K},
     {"WHvSetPartitionProperty", "unknown property code after setup", setp_unknown_after, WHV_E_UNKNOWN_PROPERTY, K},
-    {"WHvSetPartitionProperty", "CpuidExitList {1} with X64CpuidExit set", setp_cpuid_list_with_bit, WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG, K},
-    {"WHvSetPartitionProperty", "X64CpuidExit with CpuidExitList {1} set", setp_cpuid_bit_with_list, WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG, K},
+    {"WHvSetPartitionProperty", "CpuidExitList {1} with X64CpuidExit set: accepted before any run", setp_cpuid_list_with_bit, S_OK, K},
+    {"WHvSetPartitionProperty", "X64CpuidExit with CpuidExitList {1} set: accepted before any run", setp_cpuid_bit_with_list, S_OK, K},
 
     {"WHvGetPartitionProperty", "NULL handle", getp_null, E_HANDLE, 0},
     {"WHvGetPartitionProperty", "forged handle -1", getp_forged, E_HANDLE, 0},

@@ -1,6 +1,6 @@
 /* VP exits seen through the WHP API: HLT, MSR exits and #GP without them, exception exits,
- * triple fault, cancellation from another thread, CPUID (exit capability, result list) and
- * instruction fetches from unmapped memory. */
+ * triple fault, cancellation from another thread, CPUID (result list, the exits of
+ * CpuidExitList before the first run) and instruction fetches from unmapped memory. */
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -319,6 +319,14 @@ GUEST_CODE static void guest_cpuid_results(void)
     GUEST_DONE();
 }
 
+GUEST_CODE static void guest_cpuid_leaf_1(void)
+{
+    uint32_t a, b, c, d;
+
+    guest_cpuid(1, 0, &a, &b, &c, &d);
+    GUEST_DONE();
+}
+
 static void test_cpuid_result_list_reaches_guest(void)
 {
     struct guest_vm_config cfg = {.pre_setup = set_cpuid_results};
@@ -364,48 +372,130 @@ static void test_cpuid_exit_bit_with_empty_list_never_exits(void)
     guest_vm_destroy(vm);
 }
 
-/* A leaf in CpuidExitList together with X64CpuidExit would need an exit KVM cannot give:
- * refused with WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG whichever is set second, before or after
- * setup; each alone stays accepted. */
-static void test_cpuid_exit_list_with_bit_is_refused(void)
+/* CpuidExitList with X64CpuidExit: KVM fixes a vCPU's CPUID at its first KVM_RUN, so each listed
+ * leaf exits once, before the guest runs, and the VMM's answer is what the guest then sees. */
+#define CPUID_1_ECX_CX16 (1u << 13) /* a bit KVM reports, so its narrowing reaches the guest */
+#define CPUID_UNANSWERED_LEAF 0x80000001u
+#define CPUID_CLOBBER 0xdeadbeefull
+
+static const UINT32 cpuid_exit_leaves[] = {1, TEST_CPUID_LEAF, CPUID_UNANSWERED_LEAF};
+
+GUEST_CODE static void guest_cpuid_exits(void)
 {
-    static const UINT32 leaves[] = {TEST_CPUID_LEAF};
-    WHV_PARTITION_PROPERTY prop, none;
-    WHV_PARTITION_HANDLE partition;
-    UINT32 out[sizeof(leaves) / sizeof(leaves[0])], written = 0;
+    uint32_t a, b, c, d, c1;
 
+    guest_cpuid(1, 0, &a, &b, &c1, &d);
+    guest_cpuid(TEST_CPUID_LEAF, 0, &a, &b, &c, &d);
+    GUEST_SYNC(c1, a, b, c, d);
+    guest_cpuid(CPUID_UNANSWERED_LEAF, 0, &a, &b, &c, &d);
+    GUEST_SYNC(a, b, c, d);
+    GUEST_DONE();
+}
+
+static void set_cpuid_exits(WHV_PARTITION_HANDLE partition, const UINT32 *leaves, UINT32 size, HRESULT expect)
+{
+    TEST_HR_EQ(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeCpuidExitList, leaves, size), expect);
+}
+
+/* The exit for leaves[i], as if the guest executed CPUID at its first instruction. */
+static void expect_cpuid_exit(struct guest_vm *vm, WHV_RUN_VP_EXIT_CONTEXT *exit, UINT32 leaf, uint64_t entry_rip)
+{
+    guest_run_once(vm, 0, exit);
+    TEST_ASSERT(exit->ExitReason == WHvRunVpExitReasonX64Cpuid, "(exit %s)", guest_exit_reason_name(exit->ExitReason));
+    TEST_ASSERT_EQ(exit->CpuidAccess.Rax, leaf);
+    TEST_ASSERT_EQ(exit->CpuidAccess.Rcx, 0);
+    TEST_ASSERT_EQ(exit->VpContext.Rip, entry_rip);
+    TEST_ASSERT_EQ(exit->VpContext.InstructionLength, 2);
+    TEST_ASSERT_EQ(guest_get_reg(vm, 0, WHvX64RegisterRax), leaf);
+    TEST_ASSERT_EQ(guest_get_reg(vm, 0, WHvX64RegisterRcx), 0);
+}
+
+static void answer_cpuid(struct guest_vm *vm, const WHV_RUN_VP_EXIT_CONTEXT *exit, uint64_t a, uint64_t b,
+                         uint64_t c, uint64_t d)
+{
+    guest_set_reg(vm, 0, WHvX64RegisterRax, a);
+    guest_set_reg(vm, 0, WHvX64RegisterRbx, b);
+    guest_set_reg(vm, 0, WHvX64RegisterRcx, c);
+    guest_set_reg(vm, 0, WHvX64RegisterRdx, d);
+    guest_skip_instruction(vm, 0, exit);
+}
+
+static void test_cpuid_exits_once_per_leaf_before_guest_runs(void)
+{
+    struct guest_vm_config cfg = {.pre_setup = cpuid_bit_and_results};
+    WHV_RUN_VP_EXIT_CONTEXT exit;
+    struct guest_ucall uc;
+    struct guest_vm *vm = guest_vm_create(&cfg);
+
+    /* After setup and after the VP's creation, before its first run: still accepted. */
+    guest_vm_add_vp(vm, 0, guest_cpuid_exits, 0, 0);
+    set_cpuid_exits(vm->partition, cpuid_exit_leaves, sizeof(cpuid_exit_leaves), S_OK);
+    uint64_t entry = guest_get_reg(vm, 0, WHvX64RegisterRip);
+
+    expect_cpuid_exit(vm, &exit, 1, entry);
+    TEST_ASSERT(exit.CpuidAccess.DefaultResultRcx & CPUID_1_ECX_CX16, "(no CX16 by default)");
+    answer_cpuid(vm, &exit, exit.CpuidAccess.DefaultResultRax, exit.CpuidAccess.DefaultResultRbx,
+                 exit.CpuidAccess.DefaultResultRcx & ~CPUID_1_ECX_CX16, exit.CpuidAccess.DefaultResultRdx);
+    uint64_t ecx1 = exit.CpuidAccess.DefaultResultRcx & ~CPUID_1_ECX_CX16;
+
+    /* A cancel between the exits is a Canceled exit at the guest's own state. */
+    TEST_HR(WHvCancelRunVirtualProcessor(vm->partition, 0, 0));
+    guest_run_once(vm, 0, &exit);
+    TEST_ASSERT(exit.ExitReason == WHvRunVpExitReasonCanceled, "(exit %s)", guest_exit_reason_name(exit.ExitReason));
+    TEST_ASSERT_EQ(exit.VpContext.Rip, entry);
+
+    expect_cpuid_exit(vm, &exit, TEST_CPUID_LEAF, entry);
+    TEST_ASSERT_EQ(exit.CpuidAccess.DefaultResultRax, 0x11111111); /* CpuidResultList's value */
+    answer_cpuid(vm, &exit, 0xa1a2a3a4, 0xb1b2b3b4, 0xc1c2c3c4, 0xd1d2d3d4);
+
+    /* Not answered (RIP left at the CPUID): the default stays, the clobbered RAX does not. */
+    expect_cpuid_exit(vm, &exit, CPUID_UNANSWERED_LEAF, entry);
+    WHV_X64_CPUID_ACCESS_CONTEXT unanswered = exit.CpuidAccess;
+    guest_set_reg(vm, 0, WHvX64RegisterRax, CPUID_CLOBBER);
+
+    TEST_ASSERT_EQ(guest_run(vm, 0, &uc), UCALL_SYNC);
+    TEST_ASSERT_EQ(uc.args[0], ecx1);
+    TEST_ASSERT_EQ(uc.args[1], 0xa1a2a3a4);
+    TEST_ASSERT_EQ(uc.args[2], 0xb1b2b3b4);
+    TEST_ASSERT_EQ(uc.args[3], 0xc1c2c3c4);
+    TEST_ASSERT_EQ(uc.args[4], 0xd1d2d3d4);
+    TEST_ASSERT_EQ(guest_run(vm, 0, &uc), UCALL_SYNC);
+    TEST_ASSERT_EQ(uc.args[0], unanswered.DefaultResultRax);
+    TEST_ASSERT_EQ(uc.args[1], unanswered.DefaultResultRbx);
+    TEST_ASSERT_EQ(uc.args[2], unanswered.DefaultResultRcx);
+    TEST_ASSERT_EQ(uc.args[3], unanswered.DefaultResultRdx);
+    guest_expect_done(vm, 0);
+    guest_vm_destroy(vm);
+}
+
+/* Once a VP has run, its CPUID is final: a new list, or the bit turned on with a list, is
+ * refused; the bit alone may still go off and on while the list is empty. */
+static void test_cpuid_exit_list_change_after_first_run_is_refused(void)
+{
+    struct guest_vm_config cfg = {.pre_setup = cpuid_bit_and_results};
+    WHV_PARTITION_PROPERTY prop;
+    struct guest_vm *vm = guest_vm_create(&cfg);
+
+    guest_vm_add_vp(vm, 0, guest_cpuid_results, 0, 0);
+    set_cpuid_exits(vm->partition, cpuid_exit_leaves, sizeof(cpuid_exit_leaves), S_OK);
+    set_cpuid_exits(vm->partition, NULL, 0, S_OK);
+    guest_expect_done(vm, 0);
+
+    set_cpuid_exits(vm->partition, cpuid_exit_leaves, sizeof(cpuid_exit_leaves), WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG);
     memset(&prop, 0, sizeof(prop));
+    TEST_HR(WHvSetPartitionProperty(vm->partition, WHvPartitionPropertyCodeExtendedVmExits, &prop, sizeof(prop)));
+    enable_cpuid_exit_bit(vm->partition);
+    guest_vm_destroy(vm);
+
+    /* The bit turned on after the first run, with a list set while it was off. */
+    vm = guest_vm_create(NULL);
+    guest_vm_add_vp(vm, 0, guest_cpuid_leaf_1, 0, 0);
+    set_cpuid_exits(vm->partition, cpuid_exit_leaves, sizeof(cpuid_exit_leaves), S_OK);
+    guest_expect_done(vm, 0);
     prop.ExtendedVmExits.X64CpuidExit = 1;
-    memset(&none, 0, sizeof(none));
-
-    TEST_HR(WHvCreatePartition(&partition));
-    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeExtendedVmExits, &prop, sizeof(prop)));
-    TEST_HR_EQ(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeCpuidExitList, leaves, sizeof(leaves)),
+    TEST_HR_EQ(WHvSetPartitionProperty(vm->partition, WHvPartitionPropertyCodeExtendedVmExits, &prop, sizeof(prop)),
                WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG);
-    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeCpuidExitList, NULL, 0));
-    written = 1;
-    TEST_HR(WHvGetPartitionProperty(partition, WHvPartitionPropertyCodeCpuidExitList, out, sizeof(out), &written));
-    TEST_ASSERT_EQ(written, 0);
-
-    /* The list alone is accepted (it means nothing without the bit); the bit is then refused. */
-    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeExtendedVmExits, &none, sizeof(none)));
-    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeCpuidExitList, leaves, sizeof(leaves)));
-    TEST_HR_EQ(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeExtendedVmExits, &prop, sizeof(prop)),
-               WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG);
-    memset(&none, 0, sizeof(none));
-    TEST_HR(WHvGetPartitionProperty(partition, WHvPartitionPropertyCodeExtendedVmExits, &none, sizeof(none), &written));
-    TEST_ASSERT_EQ(none.ExtendedVmExits.X64CpuidExit, 0);
-
-    /* Both may change after setup: the same rule holds there. */
-    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeCpuidExitList, NULL, 0));
-    memset(&none, 0, sizeof(none));
-    none.ProcessorCount = 1;
-    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeProcessorCount, &none, sizeof(none)));
-    TEST_HR(WHvSetupPartition(partition));
-    TEST_HR(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeExtendedVmExits, &prop, sizeof(prop)));
-    TEST_HR_EQ(WHvSetPartitionProperty(partition, WHvPartitionPropertyCodeCpuidExitList, leaves, sizeof(leaves)),
-               WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG);
-    TEST_HR(WHvDeletePartition(partition));
+    guest_vm_destroy(vm);
 }
 
 /* ---- instruction fetch from unmapped memory ---- */
@@ -504,7 +594,8 @@ int main(int argc, char **argv)
         GUEST_TEST(test_cancel_from_another_thread),
         GUEST_TEST(test_cpuid_result_list_reaches_guest),
         GUEST_TEST(test_cpuid_exit_bit_with_empty_list_never_exits),
-        GUEST_TEST(test_cpuid_exit_list_with_bit_is_refused),
+        GUEST_TEST(test_cpuid_exits_once_per_leaf_before_guest_runs),
+        GUEST_TEST(test_cpuid_exit_list_change_after_first_run_is_refused),
         GUEST_TEST(test_fetch_from_unmapped_gpa_reports_gpa_and_gva),
         GUEST_TEST(test_fetch_through_unmapped_page_table_reports_the_entry),
     };

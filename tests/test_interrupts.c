@@ -563,10 +563,29 @@ GUEST_CODE static void guest_bsp_starts_ap(uint64_t x2)
     GUEST_DONE();
 }
 
-static void init_sipi_from_guest(WHV_X64_LOCAL_APIC_EMULATION_MODE mode, uint64_t x2)
+/* X64ApicInitSipiExitTrap (QEMU's WHPX sets it): accepted, but KVM's LAPIC delivers INIT and
+ * SIPI itself and no trap exit comes; any exit but the AP's I/O would fail the test. */
+static void enable_init_sipi_trap(struct guest_vm *vm)
+{
+    WHV_PARTITION_PROPERTY prop;
+    WHV_CAPABILITY cap;
+    UINT32 written = 0;
+
+    memset(&cap, 0, sizeof(cap));
+    TEST_HR(WHvGetCapability(WHvCapabilityCodeExtendedVmExits, &cap, sizeof(cap), &written));
+    TEST_ASSERT(cap.ExtendedVmExits.X64ApicInitSipiExitTrap, "(X64ApicInitSipiExitTrap not advertised)");
+    memset(&prop, 0, sizeof(prop));
+    prop.ExtendedVmExits.X64ApicInitSipiExitTrap = 1;
+    TEST_HR(WHvSetPartitionProperty(vm->partition, WHvPartitionPropertyCodeExtendedVmExits, &prop, sizeof(prop)));
+}
+
+static void init_sipi_from_guest(WHV_X64_LOCAL_APIC_EMULATION_MODE mode, uint64_t x2, bool trap)
 {
     struct guest_vm *vm = irq_vm_create(mode, 2);
     static struct vp_async ap;
+
+    if (trap)
+        enable_init_sipi_trap(vm);
 
     guest_vm_add_vp(vm, 0, guest_bsp_starts_ap, x2, 0);
     guest_vm_add_vp(vm, 1, guest_never_runs, 0, 0);
@@ -586,8 +605,9 @@ static void init_sipi_from_guest(WHV_X64_LOCAL_APIC_EMULATION_MODE mode, uint64_
     guest_vm_destroy(vm);
 }
 
-static void test_init_sipi_from_guest_bsp_xapic(void) { init_sipi_from_guest(XAPIC, 0); }
-static void test_init_sipi_from_guest_bsp_x2apic(void) { init_sipi_from_guest(X2APIC, 1); }
+static void test_init_sipi_from_guest_bsp_xapic(void) { init_sipi_from_guest(XAPIC, 0, false); }
+static void test_init_sipi_from_guest_bsp_x2apic(void) { init_sipi_from_guest(X2APIC, 1, false); }
+static void test_init_sipi_with_trap_bit_still_starts_ap(void) { init_sipi_from_guest(XAPIC, 0, true); }
 
 /* ---- No LAPIC: interrupt window + PendingInterruption ---- */
 
@@ -778,6 +798,7 @@ int main(int argc, char **argv)
         GUEST_TEST(test_init_sipi_from_host_starts_ap),
         GUEST_TEST(test_init_sipi_from_guest_bsp_xapic),
         GUEST_TEST(test_init_sipi_from_guest_bsp_x2apic),
+        GUEST_TEST(test_init_sipi_with_trap_bit_still_starts_ap),
         GUEST_TEST(test_mode_none_window_then_pending_interruption),
         GUEST_TEST(test_request_interrupt_bad_input),
     };

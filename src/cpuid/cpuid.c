@@ -1,6 +1,6 @@
 /* What the guest sees through CPUID: the host's supported leaves, narrowed to the partition's
  * processor features, with each VP's own APIC ID, no KVM paravirtual leaves, and the VMM's
- * CpuidResultList on top, installed with KVM_SET_CPUID2 when a VP is created. */
+ * CpuidResultList (then its answers to the CPUID exits) on top, installed with KVM_SET_CPUID2. */
 #include "cpuid/cpuid.h"
 
 #include "obj/hostcpu.h"
@@ -22,6 +22,7 @@
 #define CPUID_1_EDX_APIC (1u << 9)
 #define CPUID_TOPOLOGY 0xbu /* and 0x1f: EDX is the x2APIC ID */
 #define CPUID_TOPOLOGY_V2 0x1fu
+#define CPUID_MAX_ENTRIES 256u /* KVM_MAX_CPUID_ENTRIES */
 
 /* Clears the CPUID bits of features the partition turned off. A bit shared by two features
  * (IBRS and IBPB on Intel) stays set while either is on. */
@@ -46,12 +47,32 @@ static void apply_features(struct kvm_cpuid_entry2 *e, const uint64_t features[2
     }
 }
 
-int cpuid_build(struct whp_partition *p, struct whp_vp *vp)
+/* Results replace whole leaves (every subleaf) or add new ones. */
+static void apply_results(struct kvm_cpuid2 *c, const WHV_X64_CPUID_RESULT *res, uint32_t count)
+{
+    for (uint32_t r = 0; r < count; r++, res++) {
+        bool found = false;
+        for (uint32_t i = 0; i < c->nent; i++) {
+            struct kvm_cpuid_entry2 *e = &c->entries[i];
+            if (e->function != res->Function)
+                continue;
+            e->eax = res->Eax, e->ebx = res->Ebx, e->ecx = res->Ecx, e->edx = res->Edx;
+            found = true;
+        }
+        if (!found)
+            c->entries[c->nent++] = (struct kvm_cpuid_entry2){
+                .function = res->Function, .eax = res->Eax, .ebx = res->Ebx, .ecx = res->Ecx,
+                .edx = res->Edx};
+    }
+}
+
+int cpuid_build(struct whp_partition *p, struct whp_vp *vp, const WHV_X64_CPUID_RESULT *extra,
+                uint32_t extra_count)
 {
     const struct kvm_cpuid2 *host = kvm_supported_cpuid();
     if (!host)
         return -ENODEV;
-    uint32_t max = host->nent + p->cfg.cpuid_result_count + CPUID_HV_LEAVES;
+    uint32_t max = host->nent + p->cfg.cpuid_result_count + extra_count + CPUID_HV_LEAVES;
     struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + max * sizeof(c->entries[0]));
     if (!c)
         return -ENOMEM;
@@ -91,23 +112,31 @@ int cpuid_build(struct whp_partition *p, struct whp_vp *vp)
                 .function = leaf, .eax = r[0], .ebx = r[1], .ecx = r[2], .edx = r[3]};
         }
     }
-    /* The VMM's CpuidResultList replaces whole leaves (every subleaf) or adds new ones. */
-    for (uint32_t r = 0; r < p->cfg.cpuid_result_count; r++) {
-        const WHV_X64_CPUID_RESULT *res = &p->cfg.cpuid_results[r];
-        bool found = false;
-        for (uint32_t i = 0; i < c->nent; i++) {
-            struct kvm_cpuid_entry2 *e = &c->entries[i];
-            if (e->function != res->Function)
-                continue;
-            e->eax = res->Eax, e->ebx = res->Ebx, e->ecx = res->Ecx, e->edx = res->Edx;
-            found = true;
-        }
-        if (!found)
-            c->entries[c->nent++] = (struct kvm_cpuid_entry2){
-                .function = res->Function, .eax = res->Eax, .ebx = res->Ebx, .ecx = res->Ecx,
-                .edx = res->Edx};
-    }
+    /* The VMM's CpuidResultList, then its answers to the CPUID exits (top/cpuid_exit.c). */
+    apply_results(c, p->cfg.cpuid_results, p->cfg.cpuid_result_count);
+    apply_results(c, extra, extra_count);
     int r = kvm_ioctl(vp->fd, KVM_SET_CPUID2, c);
+    free(c);
+    return r < 0 ? r : 0;
+}
+
+/* Subleaf 0 of a leaf as KVM_GET_CPUID2 lists it; a leaf KVM does not list reads as zeros. */
+int cpuid_default_result(struct whp_vp *vp, uint32_t leaf, WHV_X64_CPUID_RESULT *out)
+{
+    struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES * sizeof(c->entries[0]));
+    if (!c)
+        return -ENOMEM;
+    c->nent = CPUID_MAX_ENTRIES;
+    int r = kvm_ioctl(vp->fd, KVM_GET_CPUID2, c);
+    *out = (WHV_X64_CPUID_RESULT){.Function = leaf};
+    for (uint32_t i = 0; r >= 0 && i < c->nent; i++) {
+        const struct kvm_cpuid_entry2 *e = &c->entries[i];
+        bool indexed = e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+        if (e->function != leaf || (indexed && e->index != 0))
+            continue;
+        out->Eax = e->eax, out->Ebx = e->ebx, out->Ecx = e->ecx, out->Edx = e->edx;
+        break;
+    }
     free(c);
     return r < 0 ? r : 0;
 }

@@ -67,6 +67,7 @@ struct whp_vp {
     struct kvm_run *run;  /* run->s.regs is the register cache (KVM_CAP_SYNC_REGS) */
     bool initialized;     /* power-on state captured; under the partition lock */
     atomic_bool exists;
+    atomic_bool cpuid_fixed; /* its first run began: CpuidExitList no longer changes (prop/) */
     atomic_flag busy;     /* held by the thread inside WHvRunVirtualProcessor or a register call */
 
     /* Cancellation: kick_lock protects run_thread/in_run; cancel is the sticky request. */

@@ -7,14 +7,16 @@
 #include "obj/hostcpu.h"
 #include "synic/synic.h"
 
-/* Exits that really work on KVM. There is no user-space CPUID or RDTSC exit in KVM, and only
- * #BP can be intercepted (KVM_GUESTDBG_USE_SW_BP). X64CpuidExit is offered because WHP exits only
- * for the leaves of CpuidExitList: with that list empty (the only list accepted while the bit is
- * set, prop/property.c) no CPUID exits on WHP either. */
+/* Exits that work on KVM. There is no user-space RDTSC exit in KVM, and only #BP can be
+ * intercepted (KVM_GUESTDBG_USE_SW_BP). X64CpuidExit: WHP exits only for the leaves of
+ * CpuidExitList, which are asked once each before the VP's first run (top/exit_cpuid.c).
+ * X64ApicInitSipiExitTrap is accepted but delivers no exit: KVM's in-kernel LAPIC delivers
+ * INIT and SIPI itself (a VMM's handler would only send them on). */
 uint64_t prop_supported_exits(void)
 {
     WHV_EXTENDED_VM_EXITS e = {.AsUINT64 = 0};
     e.X64CpuidExit = 1;
+    e.X64ApicInitSipiExitTrap = 1;
     e.X64MsrExit = kvm_check(-1, KVM_CAP_X86_USER_SPACE_MSR) && kvm_check(-1, KVM_CAP_X86_MSR_FILTER);
     e.ExceptionExit = kvm_check(-1, KVM_CAP_SET_GUEST_DEBUG) != 0;
     e.HypercallExit = e.UnknownSynicConnection = 1; /* through the SynIC's hypercall page */

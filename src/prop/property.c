@@ -138,12 +138,21 @@ static bool settable_size(WHV_PARTITION_PROPERTY_CODE code, UINT32 *fixed)
     }
 }
 
-/* KVM has no user-space CPUID exit, so X64CpuidExit is honoured exactly only while it names no
- * leaf: then WHP exits for nothing either. The bit and a non-empty CpuidExitList are refused
- * together, whichever of the two is set second. */
 static bool cpuid_exit_bit(uint64_t extended_exits)
 {
     return ((WHV_EXTENDED_VM_EXITS){.AsUINT64 = extended_exits}).X64CpuidExit;
+}
+
+/* The leaves of CpuidExitList are asked before a VP's first KVM_RUN (top/exit_cpuid.c), the only
+ * time KVM takes a new CPUID: once some VP has begun running, the list no longer changes. */
+static bool cpuid_fixed(const struct whp_partition *p)
+{
+    for (uint32_t i = 0; p->vps && i < p->cfg.processor_count; i++) {
+        struct whp_vp *vp = atomic_load(&p->vps[i]);
+        if (vp && atomic_load(&vp->cpuid_fixed))
+            return true;
+    }
+    return false;
 }
 
 static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE code,
@@ -176,7 +185,8 @@ static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE
     case WHvPartitionPropertyCodeExtendedVmExits:
         if (v.ExtendedVmExits.AsUINT64 & ~prop_supported_exits())
             return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
-        if (cpuid_exit_bit(v.ExtendedVmExits.AsUINT64) && p->cfg.cpuid_exit_count)
+        if (cpuid_exit_bit(v.ExtendedVmExits.AsUINT64) && !cpuid_exit_bit(p->cfg.extended_exits) &&
+            p->cfg.cpuid_exit_count && cpuid_fixed(p))
             return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
         p->cfg.extended_exits = v.ExtendedVmExits.AsUINT64;
         return p->setup ? prop_apply_exits(p) : S_OK;
@@ -193,7 +203,7 @@ static HRESULT set_property(struct whp_partition *p, WHV_PARTITION_PROPERTY_CODE
     case WHvPartitionPropertyCodeCpuidExitList:
         if (size % sizeof(UINT32))
             return E_INVALIDARG;
-        if (size && cpuid_exit_bit(p->cfg.extended_exits))
+        if (cpuid_fixed(p))
             return WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG;
         return copy_list((void **)&p->cfg.cpuid_exits, &p->cfg.cpuid_exit_count, buf, size,
                          sizeof(UINT32));

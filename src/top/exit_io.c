@@ -27,6 +27,8 @@ int exit_vp_init(struct whp_vp *vp)
 
 void exit_vp_fini(struct whp_vp *vp)
 {
+    if (vp->exit)
+        exit_cpuid_fini(&vp->exit->cpuid);
     free(vp->exit);
     vp->exit = NULL;
 }
@@ -35,6 +37,7 @@ void exit_vp_reset(struct whp_vp *vp)
 {
     vp->exit->pending = EXIT_PENDING_NONE;
     vp->exit->kvm_regs_valid = false;
+    exit_cpuid_reset(&vp->exit->cpuid);
 }
 
 static enum emu_mode cpu_mode(const struct kvm_sregs *s)

@@ -5,6 +5,7 @@
 #define OPENWHP_EXIT_IO_H
 
 #include "obj/obj.h"
+#include "top/exit_cpuid.h"
 
 enum exit_pending {
     EXIT_PENDING_NONE,
@@ -21,6 +22,7 @@ struct exit_vp {
     struct kvm_regs saved;    /* EXIT_PENDING_RESTORE: registers to put back */
     struct kvm_regs kvm_regs; /* KVM's registers when they differ from the cache only by our */
     bool kvm_regs_valid;      /* rewind of a retired instruction's RIP */
+    struct exit_cpuid cpuid;  /* the CPUID exits before the first KVM_RUN */
 };
 
 int exit_vp_init(struct whp_vp *vp);

@@ -75,7 +75,7 @@ static int vp_power_on(struct whp_partition *p, struct whp_vp *vp)
     if (!vp->initialized) {
         r = fail_after(STEP_CREATE, vcpu_create(p, vp));
         if (r == 0)
-            r = fail_after(STEP_CPUID, cpuid_build(p, vp));
+            r = fail_after(STEP_CPUID, cpuid_build(p, vp, NULL, 0));
         if (r == 0)
             r = fail_after(STEP_LAPIC, vcpu_init_lapic(p, vp));
         vp->initialized = r == 0;

@@ -10,6 +10,7 @@
 #include "apic/apic.h"
 #include "synic/synic.h"
 #include "top/exit.h"
+#include "top/exit_cpuid.h"
 #include "top/exit_io.h"
 
 #define NS_PER_S 1000000000ll
@@ -80,6 +81,7 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
     set_in_run(vp, true);
 
     hr = hr_from_errno(r);
+    exit_cpuid_collect(vp);
     if (apic_take_queued(vp, ctx))
         hr = S_OK; /* an exit held back behind a level EOI comes first now */
     while (SUCCEEDED(hr) && ctx->ExitReason == WHvRunVpExitReasonNone) {
@@ -89,6 +91,9 @@ HRESULT WINAPI WHvRunVirtualProcessor(WHV_PARTITION_HANDLE Partition, UINT32 VpI
             exit_fill_context(vp, ctx);
             break;
         }
+        hr = exit_cpuid_next(vp, ctx);
+        if (FAILED(hr) || ctx->ExitReason != WHvRunVpExitReasonNone)
+            break;
         /* A SINT the VMM asked about may be deliverable already: no need to enter the guest. */
         uint16_t sints = vp->deliverability >> DELIVERABILITY_SINT_SHIFT ? synic_deliverable(vp) : 0;
         if (sints) {
