@@ -77,6 +77,9 @@ struct whp_vp {
     atomic_bool cancel;
     atomic_int hold;          /* > 0: another thread needs the vCPU mutex; stay out of KVM_RUN */
     bool held_all;            /* vcpu_hold_all counted this VP in `hold` (its callers serialize) */
+    uint64_t sigmask;         /* the kernel sigset KVM_SET_SIGNAL_MASK last gave KVM (valid when
+                                 sigmask_set); touched only by the `busy` holder */
+    bool sigmask_set;
 
     /* An ApicBase the VMM set that KVM applies at the next KVM_RUN, or VP_APIC_BASE_NONE: for
      * other threads (target sets), which must not read the register cache of a running VP. */

@@ -14,6 +14,7 @@
 
 /* The signal that kicks a thread out of KVM_RUN. The library installs its handler for it. */
 #define VP_KICK_SIGNAL (SIGRTMAX - 2)
+#define KERNEL_SIGSET_BYTES 8 /* the kernel's sigset is 64 bits: the first of sigset_t */
 
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool kick_installed;
@@ -21,7 +22,12 @@ static atomic_bool kick_installed;
  * by vcpu_prepare_thread, before any kick can reach the thread. */
 static _Thread_local struct kvm_run *volatile kick_run;
 static _Thread_local volatile sig_atomic_t kick_seq;  /* kicks handled by this thread */
-static _Thread_local bool kick_checked; /* this thread's mask was found to let the kick through */
+/* How this thread's runs treat the kick, decided at its first run: THROUGH, the thread lets it
+ * through and KVM_RUN runs under the thread's own mask (no syscall per run); MASKED, the thread
+ * blocks it (QEMU's vCPU threads block every signal), so each run reads the mask and hands KVM a
+ * copy without the kick (KVM_SET_SIGNAL_MASK, only when it changed). */
+enum kick_mode { KICK_UNCHECKED, KICK_THROUGH, KICK_MASKED };
+static _Thread_local enum kick_mode kick_mode;
 
 static void kick_handler(int sig)
 {
@@ -66,29 +72,55 @@ static void wait_partition_hold(const struct whp_partition *p)
         sched_yield();
 }
 
-/* KVM_RUN runs under the thread's own signal mask (the library never sets KVM_SET_SIGNAL_MASK),
- * so every run honours the VMM's current mask at no cost: reading the mask at each run is one
- * rt_sigprocmask syscall, measured at 600-775 ns here, 7-9% of a port-I/O exit. The kick must
- * reach KVM_RUN, so a thread that blocks it is refused at its first run (later changes are the
- * VMM's contract: docs/design.md, "Cancellation and signals"). */
+/* KVM_RUN's signal mask for this run: the thread's own (none given to KVM) for THROUGH threads,
+ * whose every run so honours the VMM's current mask at no cost; a copy without the kick for
+ * MASKED ones. Reading the mask costs one rt_sigprocmask (600-775 ns here, 7-9% of a port-I/O
+ * exit), so only MASKED threads pay it, per run. */
+static int set_run_mask(struct whp_vp *vp)
+{
+    if (kick_mode == KICK_THROUGH) {
+        if (!vp->sigmask_set)
+            return 0;
+        vp->sigmask_set = false; /* a MASKED thread ran this VP before: back to the live mask */
+        return kvm_ioctl(vp->fd, KVM_SET_SIGNAL_MASK, NULL);
+    }
+    sigset_t cur;
+    int r = -pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    if (r < 0)
+        return r;
+    sigdelset(&cur, VP_KICK_SIGNAL);
+    uint64_t bits;
+    memcpy(&bits, &cur, KERNEL_SIGSET_BYTES);
+    if (vp->sigmask_set && vp->sigmask == bits)
+        return 0;
+    union {
+        struct kvm_signal_mask m;
+        uint8_t raw[sizeof(struct kvm_signal_mask) + KERNEL_SIGSET_BYTES];
+    } km;
+    km.m.len = KERNEL_SIGSET_BYTES;
+    memcpy(km.m.sigset, &bits, KERNEL_SIGSET_BYTES);
+    r = kvm_ioctl(vp->fd, KVM_SET_SIGNAL_MASK, &km);
+    vp->sigmask_set = r == 0;
+    vp->sigmask = bits;
+    return r;
+}
+
 int vcpu_prepare_thread(struct whp_vp *vp)
 {
     int r = kick_install();
     if (r < 0)
         return r;
-    if (!kick_checked) {
+    if (kick_mode == KICK_UNCHECKED) {
         sigset_t cur;
         r = -pthread_sigmask(SIG_BLOCK, NULL, &cur);
         if (r < 0)
             return r;
-        if (sigismember(&cur, VP_KICK_SIGNAL) == 1)
-            return -EINVAL; /* a cancel could never end KVM_RUN in this thread */
-        kick_checked = true;
+        kick_mode = sigismember(&cur, VP_KICK_SIGNAL) == 1 ? KICK_MASKED : KICK_THROUGH;
     }
     kick_run = vp->run;
     vp->run->immediate_exit = 0; /* a late kick of the last run: its cause is checked anew */
     wait_partition_hold(vp->part);
-    return 0;
+    return set_run_mask(vp);
 }
 
 void vcpu_leave_thread(const struct whp_vp *vp)
@@ -98,11 +130,20 @@ void vcpu_leave_thread(const struct whp_vp *vp)
 }
 
 /* After EINTR: the kick's cause (cancel flag, hold) was set before the signal and is checked
- * after this, so clearing immediate_exit loses nothing. */
+ * after this, so clearing immediate_exit loses nothing. In a MASKED thread the kick stays pending
+ * (blocked again in user space) and would end every later KVM_RUN at once: consume it. */
 void vcpu_drain_kick(void)
 {
     if (kick_run)
         kick_run->immediate_exit = 0;
+    if (kick_mode != KICK_MASKED)
+        return;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, VP_KICK_SIGNAL);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&s, NULL, &zero) > 0)
+        ;
 }
 
 unsigned vcpu_kick_seq(void)
