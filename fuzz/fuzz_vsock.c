@@ -91,10 +91,18 @@ static void sleep_us(long us)
     nanosleep(&t, NULL);
 }
 
-/* Waits (at most ~100 ms) until the device used every transmit chain the driver made available. */
+/* Every receive buffer the device filled holds one well-formed packet; recycle them. Once the
+ * input rewrote queue or status registers the rings may no longer be the ones set up here, and
+ * the checks stop for the rest of the input. */
+static uint16_t rx_seen;
+static bool rx_unchecked;
+
+/* Waits (at most ~100 ms) until the device used every transmit chain the driver made available;
+ * not once the rings may no longer be the harness's (a reset drops the chains it interrupted, so
+ * the wait would run out on every later packet and one input could take seconds). */
 static void wait_tx(struct vsock *dev)
 {
-    for (unsigned i = 0; i < 1000; i++) {
+    for (unsigned i = 0; i < 1000 && !rx_unchecked; i++) {
         if (__atomic_load_n(ring16(VSOCK_QUEUE_TX, Q_USED + 2), __ATOMIC_ACQUIRE) ==
                 *ring16(VSOCK_QUEUE_TX, Q_AVAIL + 2) ||
             (vsock_mmio_read(dev, VIRTIO_MMIO_STATUS, 4) & VIRTIO_STATUS_NEEDS_RESET))
@@ -102,12 +110,6 @@ static void wait_tx(struct vsock *dev)
         sleep_us(100);
     }
 }
-
-/* Every receive buffer the device filled holds one well-formed packet; recycle them. Once the
- * input rewrote queue or status registers the rings may no longer be the ones set up here, and
- * the check stops for the rest of the input. */
-static uint16_t rx_seen;
-static bool rx_unchecked;
 
 static void check_rx(void)
 {
