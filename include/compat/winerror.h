@@ -6,24 +6,6 @@
 
 #include <openwhp/wintypes.h>
 
-/* Also in wintypes.h (same spelling, so the redefinitions are identical). */
-#define ERROR_SUCCESS 0
-#define NO_ERROR 0
-#define ERROR_INVALID_FUNCTION 1
-#define ERROR_FILE_NOT_FOUND 2
-#define ERROR_ACCESS_DENIED 5
-#define ERROR_INVALID_HANDLE 6
-#define ERROR_NOT_ENOUGH_MEMORY 8
-#define ERROR_OUTOFMEMORY 14
-#define ERROR_NOT_SUPPORTED 50
-#define ERROR_INVALID_PARAMETER 87
-#define ERROR_INSUFFICIENT_BUFFER 122
-#define ERROR_BUSY 170
-#define ERROR_ALREADY_EXISTS 183
-#define ERROR_FILENAME_EXCED_RANGE 206
-#define ERROR_NOT_FOUND 1168
-#define ERROR_TIMEOUT 1460
-
 #define ERROR_PATH_NOT_FOUND 3
 #define ERROR_TOO_MANY_OPEN_FILES 4
 #define ERROR_INVALID_ACCESS 12
