@@ -315,7 +315,9 @@ uint64_t vp_apic_base(struct whp_vp *vp, uint64_t kvm_base)
 
 void vp_apic_base_applied(struct whp_vp *vp)
 {
-    if (!(vp->run->kvm_dirty_regs & KVM_SYNC_X86_SREGS))
+    /* Read first: this runs after every KVM_RUN, and a store would dirty the line each time. */
+    if (atomic_load_explicit(&vp->apic_base_pending, memory_order_relaxed) != VP_APIC_BASE_NONE &&
+        !(vp->run->kvm_dirty_regs & KVM_SYNC_X86_SREGS))
         atomic_store_explicit(&vp->apic_base_pending, VP_APIC_BASE_NONE, memory_order_relaxed);
 }
 
